@@ -1,0 +1,67 @@
+#pragma once
+/// @file
+/// The one place deepfm talks to OpenMP: a blocked parallel loop with a grain threshold.
+/// Kernels stay free of pragmas; work too small to pay for the threads runs inline.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace deepfm {
+
+/// Number of threads parallel_for may use (1 without OpenMP).
+inline int max_threads() noexcept {
+#if defined(_OPENMP)
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/// Sets the number of threads parallel_for uses; ignored without OpenMP.
+inline void set_max_threads(int threads) noexcept {
+#if defined(_OPENMP)
+  if (threads > 0) omp_set_num_threads(threads);
+#else
+  (void)threads;
+#endif
+}
+
+/// Calls `body(begin, end)` on disjoint blocks covering [0, n). Blocks hold at least `grain`
+/// iterations, so loops under `grain` run inline on the calling thread. The block
+/// boundaries depend only on n, grain and the thread count, and each block writes only its
+/// own outputs, which keeps results deterministic. `body` must not throw.
+template <typename Body>
+void parallel_for(std::size_t n, std::size_t grain, Body&& body) {
+  if (n == 0) return;
+  grain = std::max<std::size_t>(grain, 1);
+  const std::size_t threads = static_cast<std::size_t>(max_threads());
+  // floor(n / grain) blocks at most, split as evenly as possible (sizes differ by at most
+  // one), so every block holds at least n / blocks >= grain iterations and none is empty.
+  const std::size_t blocks = std::min(threads, n / grain);
+  if (blocks <= 1) {
+    body(std::size_t{0}, n);
+    return;
+  }
+  const std::size_t base = n / blocks;
+  const std::size_t extra = n % blocks;  // the first `extra` blocks hold one more
+  // Computed outside the pragma: clang-format would mangle a cast inside it.
+  const int team = static_cast<int>(blocks);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(team)
+#else
+  (void)team;
+#endif
+  for (std::int64_t block = 0; block < static_cast<std::int64_t>(blocks); ++block) {
+    const auto b = static_cast<std::size_t>(block);
+    const std::size_t begin = b * base + std::min(b, extra);
+    const std::size_t end = begin + base + (b < extra ? 1 : 0);
+    body(begin, end);
+  }
+}
+
+}  // namespace deepfm

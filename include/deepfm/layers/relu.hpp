@@ -1,0 +1,36 @@
+#pragma once
+/// @file
+/// Rectified linear unit, element-wise: dst = max(src, 0).
+
+#include <cstddef>
+
+#include "deepfm/core/error.hpp"
+#include "deepfm/kernels/kernels.hpp"
+#include "deepfm/layers/layer.hpp"
+
+namespace deepfm {
+
+/// ReLU; has no parameters.
+template <typename T>
+class ReLU {
+ public:
+  using value_type = T;
+
+  std::size_t parameter_count() const noexcept { return 0; }
+  void bind(T*, T*) noexcept {}
+
+  void forward(const PassContext&, MatrixView<const T> src, MatrixView<T> dst) const {
+    DEEPFM_ASSERT(src.size() == dst.size());
+    kernels::relu_forward(src.data, src.size(), dst.data);
+  }
+
+  void backward(const PassContext&, MatrixView<const T> src, MatrixView<const T> diff_dst,
+                MatrixView<T> diff_src) {
+    DEEPFM_ASSERT(src.size() == diff_dst.size() && src.size() == diff_src.size());
+    kernels::relu_backward(src.data, diff_dst.data, src.size(), diff_src.data);
+  }
+};
+
+DEEPFM_CHECK_LAYER(ReLU<float>);
+
+}  // namespace deepfm

@@ -1,0 +1,435 @@
+#pragma once
+/// @file
+/// What FM and DeepFM share: the embedding table, the first-order term, the FM interaction,
+/// an optional MLP, the flat dense-parameter buffer, the optimisers and the training loop.
+/// The logit of a sample x (F global feature ids) is
+///   first_order(x) + fm(E[x]) [+ mlp(concat E[x])]
+/// where E is the one shared N x k factor table (Guo et al., IJCAI 2017, "DeepFM").
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "deepfm/core/aligned_buffer.hpp"
+#include "deepfm/core/batch.hpp"
+#include "deepfm/core/config.hpp"
+#include "deepfm/core/error.hpp"
+#include "deepfm/data/rollover_sampler.hpp"
+#include "deepfm/kernels/kernels.hpp"
+#include "deepfm/layers/embedding_table.hpp"
+#include "deepfm/layers/first_order.hpp"
+#include "deepfm/layers/fm_interaction.hpp"
+#include "deepfm/layers/mlp.hpp"
+#include "deepfm/loss/bce.hpp"
+#include "deepfm/metrics/metrics.hpp"
+#include "deepfm/models/dense_parameters.hpp"
+#include "deepfm/optim/dense_optimizer.hpp"
+#include "deepfm/optim/row_optimizer.hpp"
+
+namespace deepfm {
+
+/// What one epoch of `fit` did.
+struct EpochStats {
+  std::size_t epoch = 0;  ///< 1-based, counting every epoch this model trained
+  double train_loss = 0;  ///< mean of the epoch's batch losses
+  double seconds = 0;
+  double samples_per_second = 0;
+  std::optional<Metrics> validation{};  ///< when FitOptions::validation was set
+};
+
+/// Init sub-streams of the parameter tensors (part of the seed -> model contract).
+namespace tensor_id {
+inline constexpr std::uint16_t kEmbedding = 0;
+inline constexpr std::uint16_t kFirstOrderTable = 1;
+inline constexpr std::uint16_t kFirstOrderHead = 2;
+inline constexpr std::uint16_t kFirstMlpLayer = 3;
+}  // namespace tensor_id
+
+/// The shared machinery of FM and DeepFM; construct one of those.
+template <typename T>
+class CtrModel {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "models are defined for float and double");
+
+ public:
+  using value_type = T;
+
+  CtrModel(const CtrModel&) = delete;  // layers point into this model's own buffers
+  CtrModel& operator=(const CtrModel&) = delete;
+  CtrModel(CtrModel&&) noexcept = default;  // buffers move with their heap blocks
+  CtrModel& operator=(CtrModel&&) noexcept = default;
+  ~CtrModel() = default;
+
+  // ---- shape ----
+  std::size_t fields() const noexcept { return field_dims_.size(); }
+  std::size_t factors() const noexcept { return factors_; }
+  const std::vector<std::size_t>& field_dims() const noexcept { return field_dims_; }
+  /// offsets()[f] = sum of field_dims before f: global id = offset + field-local id.
+  const std::vector<FeatureId>& offsets() const noexcept { return offsets_; }
+  /// Rows of the embedding table: sum of field_dims.
+  std::size_t table_rows() const noexcept { return embedding_.rows(); }
+  /// Optimiser steps taken so far.
+  std::uint64_t step() const noexcept { return step_; }
+
+  // ---- training ----
+  /// One optimiser step on `batch`; returns its mean loss (before the step).
+  double train_step(const Batch& batch) {
+    validate(batch);
+    return train_step_unchecked(batch);
+  }
+
+  /// Trains for options.epochs over `train` in d2l's rollover batch order. Consecutive calls
+  /// with the same number of rows and batch size continue that order (rows rolled over at the
+  /// end of one call open the next), so two calls of one epoch equal one call of two.
+  std::vector<EpochStats> fit(const Batch& train, const FitOptions& options = {}) {
+    validate(train);
+    if (options.validation) validate(*options.validation);
+    if (!sampler_ || sampler_->rows() != train.rows() ||
+        sampler_->requested_batch_size() != options.batch_size)
+      sampler_.emplace(train.rows(), options.batch_size, seed_, epochs_trained_);
+    RolloverSampler& sampler = *sampler_;
+    std::vector<FeatureId> batch_ids;
+    std::vector<float> batch_labels;
+    std::vector<EpochStats> history;
+    for (std::size_t e = 0; e < options.epochs; ++e) {
+      const auto start = std::chrono::steady_clock::now();
+      const std::vector<std::uint32_t> order = sampler.next_epoch();
+      const std::size_t batch_size = sampler.batch_size();
+      const std::size_t batches = order.size() / batch_size;
+      double loss_sum = 0;
+      for (std::size_t b = 0; b < batches; ++b) {
+        gather_batch(train, std::span(order).subspan(b * batch_size, batch_size), batch_ids,
+                     batch_labels);
+        loss_sum += train_step_unchecked(Batch{batch_ids, batch_labels, fields()});
+      }
+      ++epochs_trained_;
+      EpochStats stats;
+      stats.epoch = epochs_trained_;
+      stats.train_loss = loss_sum / static_cast<double>(batches);
+      stats.seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      stats.samples_per_second = static_cast<double>(order.size()) / std::max(stats.seconds, 1e-12);
+      if (options.validation) stats.validation = evaluate(*options.validation);
+      if (options.on_epoch) options.on_epoch(stats);
+      history.push_back(stats);
+    }
+    sync();
+    return history;
+  }
+
+  /// Loss of `batch` and the gradients of every parameter, without updating anything. In
+  /// training mode dropout uses the mask of the next step, the same one loss(batch, true)
+  /// uses. Dense gradients: dense_gradients(); table gradients: *_gradient().
+  double compute_gradients(const Batch& batch, bool training = true) {
+    validate(batch);
+    return compute_gradients_unchecked(batch, PassContext{training, step_ + 1});
+  }
+
+  /// Mean loss of `batch` (forward only); with training = true, dropout as compute_gradients.
+  double loss(const Batch& batch, bool training = false) const {
+    validate(batch);
+    if (needs_sync())
+      throw InvalidArgument(
+          "loss: lazy-exact Adam has rows behind; call sync() (fit and evaluate do)");
+    Workspace ws;
+    forward(PassContext{training, step_ + 1}, batch.ids, ws);
+    return bce_with_logits_mean<T>(std::span<const T>(ws.logits.data(), batch.rows()),
+                                   batch.labels);
+  }
+
+  // ---- inference ----
+  /// Logits of the samples in `ids` ([rows x fields]) into `logits` (rows). Thread-safe.
+  void predict_logits(std::span<const FeatureId> ids, std::span<T> logits) const {
+    validate_ids(ids);
+    if (logits.size() != ids.size() / fields())
+      throw InvalidArgument("predict: output holds " + std::to_string(logits.size()) +
+                            " values for " + std::to_string(ids.size() / fields()) + " rows");
+    if (needs_sync())
+      throw InvalidArgument(
+          "predict: lazy-exact Adam has rows behind; call sync() (fit and evaluate do)");
+    Workspace ws;
+    const PassContext ctx{false, step_};
+    for (std::size_t begin = 0; begin < logits.size(); begin += kInferenceChunkRows) {
+      const std::size_t rows = std::min(kInferenceChunkRows, logits.size() - begin);
+      forward(ctx, ids.subspan(begin * fields(), rows * fields()), ws);
+      std::copy_n(ws.logits.data(), rows, logits.data() + begin);
+    }
+  }
+
+  /// Click probabilities sigmoid(logit) of the samples in `ids`. Thread-safe.
+  std::vector<T> predict(std::span<const FeatureId> ids) const {
+    std::vector<T> out(ids.size() / std::max<std::size_t>(fields(), 1));
+    predict_logits(ids, out);
+    for (T& value : out) value = kernels::sigmoid(value);
+    return out;
+  }
+
+  /// AUC, logloss and accuracy on `data` (brings lazy-exact rows up to date first).
+  Metrics evaluate(const Batch& data) {
+    validate(data);
+    sync();
+    std::vector<T> logits(data.rows());
+    predict_logits(data.ids, logits);
+    return compute_metrics<T>(logits, data.labels);
+  }
+
+  /// Brings every embedding row up to the current step (needed only in lazy-exact mode).
+  void sync() {
+    embedding_optimizer_.catch_up(embedding_, step_);
+    first_order_optimizer_.catch_up(first_order_.table(), step_);
+  }
+  bool needs_sync() const noexcept {
+    return embedding_optimizer_.needs_catch_up() || first_order_optimizer_.needs_catch_up();
+  }
+
+  // ---- parameters (read and write) ----
+  /// The factor table E, row-major [table_rows x factors].
+  std::span<T> embedding_weights() noexcept { return embedding_.weights(); }
+  std::span<const T> embedding_weights() const noexcept { return embedding_.weights(); }
+  /// The first-order weights w, one per table row.
+  std::span<T> first_order_weights() noexcept { return first_order_.table().weights(); }
+  std::span<const T> first_order_weights() const noexcept { return first_order_.table().weights(); }
+  /// Every dense parameter (first-order head, MLP) in one flat buffer; see dense_layout().
+  std::span<T> dense_parameters() noexcept { return dense_.values(); }
+  std::span<const T> dense_parameters() const noexcept { return dense_.values(); }
+  /// Named slices of dense_parameters().
+  const std::vector<ParameterSlice>& dense_layout() const noexcept { return dense_.layout(); }
+  /// Gradients of the last compute_gradients / train_step.
+  std::span<const T> dense_gradients() const noexcept { return dense_.gradients(); }
+  const SparseRowGradient<T>& embedding_gradient() const noexcept { return embedding_.gradient(); }
+  const SparseRowGradient<T>& first_order_gradient() const noexcept {
+    return first_order_.table().gradient();
+  }
+
+ protected:
+  CtrModel(std::vector<std::size_t> field_dims, std::size_t factors,
+           std::optional<std::vector<std::size_t>> mlp, double dropout,
+           const OptimizerConfig& optimizer, std::uint64_t seed)
+      : field_dims_(std::move(field_dims)),
+        offsets_(compute_offsets(field_dims_)),
+        factors_(factors),
+        seed_(seed),
+        embedding_(table_rows_of(field_dims_), factors),
+        first_order_(table_rows_of(field_dims_), field_dims_.size()),
+        fm_(field_dims_.size(), factors),
+        mlp_(mlp ? std::optional<MLP<T>>(std::in_place, field_dims_.size() * factors, *mlp, dropout,
+                                         seed)
+                 : std::nullopt),
+        dense_(layout(first_order_, mlp_)),
+        dense_optimizer_(optimizer, dense_.size()),
+        embedding_optimizer_(optimizer, embedding_.rows(), factors),
+        first_order_optimizer_(optimizer, embedding_.rows(), 1) {
+    bind_layers();
+    embedding_.initialize(seed, tensor_id::kEmbedding);
+    first_order_.initialize(seed, tensor_id::kFirstOrderTable, tensor_id::kFirstOrderHead);
+    if (mlp_) mlp_->initialize(seed, tensor_id::kFirstMlpLayer);
+  }
+
+ private:
+  static constexpr std::size_t kInferenceChunkRows = 4096;
+
+  /// Buffers of one forward/backward pass.
+  struct Workspace {
+    AlignedBuffer<T> embedded;  ///< [rows x fields*factors]: gathered rows, the MLP input
+    AlignedBuffer<T> logits;
+    AlignedBuffer<T> term;  ///< one head's output before it is added to the logits
+    typename FirstOrderTerm<T>::Workspace first_order;
+    typename MLP<T>::Workspace mlp;
+    AlignedBuffer<T> diff_logits;
+    AlignedBuffer<T> diff_embedded;
+    AlignedBuffer<T> diff_embedded_mlp;
+  };
+
+  static std::size_t table_rows_of(const std::vector<std::size_t>& field_dims) {
+    if (field_dims.empty()) throw InvalidArgument("field_dims is empty: a model needs a field");
+    std::size_t rows = 0;
+    for (std::size_t f = 0; f < field_dims.size(); ++f) {
+      if (field_dims[f] == 0)
+        throw InvalidArgument("field " + std::to_string(f) + " has dimension 0");
+      rows += field_dims[f];
+      if (rows >= SparseRowGradient<T>::kNoSlot)
+        throw InvalidArgument("sum of field_dims exceeds the 32-bit feature id space");
+    }
+    return rows;
+  }
+
+  static std::vector<FeatureId> compute_offsets(const std::vector<std::size_t>& field_dims) {
+    table_rows_of(field_dims);  // validates before anything is allocated
+    std::vector<FeatureId> offsets(field_dims.size());
+    std::size_t running = 0;
+    for (std::size_t f = 0; f < field_dims.size(); ++f) {
+      offsets[f] = static_cast<FeatureId>(running);
+      running += field_dims[f];
+    }
+    return offsets;
+  }
+
+  static DenseParameters<T> layout(const FirstOrderTerm<T>& first_order,
+                                   const std::optional<MLP<T>>& mlp) {
+    DenseParameters<T> dense;
+    dense.add("first_order.weight", 1, 1);
+    dense.add("first_order.bias", 1, 1);
+    DEEPFM_ASSERT(first_order.parameter_count() == 2);
+    if (mlp) {
+      const auto& layers = mlp->dense_layers();
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        const std::string prefix = "mlp." + std::to_string(i);
+        dense.add(prefix + ".weight", layers[i].out(), layers[i].in());
+        dense.add(prefix + ".bias", 1, layers[i].out());
+      }
+    }
+    dense.allocate();
+    return dense;
+  }
+
+  void bind_layers() {
+    T* values = dense_.values().data();
+    T* gradients = dense_.gradients().data();
+    first_order_.bind(values, gradients);
+    if (mlp_) {
+      const std::size_t at = first_order_.parameter_count();
+      mlp_->bind(values + at, gradients + at);
+    }
+  }
+
+  void validate_ids(std::span<const FeatureId> ids) const {
+    const std::size_t f_count = fields();
+    if (ids.size() % f_count != 0)
+      throw InvalidArgument("ids hold " + std::to_string(ids.size()) +
+                            " values, not a multiple of the model's " + std::to_string(f_count) +
+                            " fields");
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const std::size_t f = i % f_count;
+      const FeatureId id = ids[i];
+      if (id < offsets_[f] || id - offsets_[f] >= field_dims_[f])
+        throw InvalidArgument("feature id " + std::to_string(id) + " at row " +
+                              std::to_string(i / f_count) + ", field " + std::to_string(f) +
+                              " is outside the field's range [" + std::to_string(offsets_[f]) +
+                              ", " + std::to_string(offsets_[f] + field_dims_[f]) + ")");
+    }
+  }
+
+  void validate(const Batch& batch) const {
+    if (batch.fields != fields())
+      throw InvalidArgument("batch has " + std::to_string(batch.fields) +
+                            " fields; the model has " + std::to_string(fields()));
+    if (batch.rows() == 0) throw InvalidArgument("batch is empty");
+    if (batch.ids.size() != batch.rows() * fields())
+      throw InvalidArgument("batch holds " + std::to_string(batch.ids.size()) + " ids for " +
+                            std::to_string(batch.rows()) + " labels x " + std::to_string(fields()) +
+                            " fields");
+    validate_ids(batch.ids);
+    for (std::size_t r = 0; r < batch.rows(); ++r)
+      if (batch.labels[r] != 0.0f && batch.labels[r] != 1.0f)
+        throw InvalidArgument("label at row " + std::to_string(r) + " is " +
+                              std::to_string(batch.labels[r]) + "; labels must be 0 or 1");
+  }
+
+  static void gather_batch(const Batch& data, std::span<const std::uint32_t> rows,
+                           std::vector<FeatureId>& ids, std::vector<float>& labels) {
+    const std::size_t f_count = data.fields;
+    ids.resize(rows.size() * f_count);
+    labels.resize(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      std::copy_n(data.ids.data() + std::size_t{rows[i]} * f_count, f_count,
+                  ids.data() + i * f_count);
+      labels[i] = data.labels[rows[i]];
+    }
+  }
+
+  /// logits = first_order + fm [+ mlp], summed in that order (as the reference does).
+  void forward(const PassContext& ctx, std::span<const FeatureId> ids, Workspace& ws) const {
+    const std::size_t rows = ids.size() / fields();
+    const std::size_t width = fields() * factors_;
+    ws.embedded.ensure_size(rows * width);
+    ws.logits.ensure_size(rows);
+    ws.term.ensure_size(rows);
+    embedding_.forward(ids, ws.embedded.data());
+    const MatrixView<const T> embedded{ws.embedded.data(), rows, width};
+    const MatrixView<T> logits{ws.logits.data(), rows, 1};
+    const MatrixView<T> term{ws.term.data(), rows, 1};
+    first_order_.forward(ctx, ids, ws.first_order, logits);
+    fm_.forward(ctx, embedded, term);
+    kernels::axpy(rows, T(1), term.data, logits.data);
+    if (mlp_) {
+      mlp_->forward(ctx, embedded, term, ws.mlp);
+      kernels::axpy(rows, T(1), term.data, logits.data);
+    }
+  }
+
+  void backward(const PassContext& ctx, const Batch& batch, Workspace& ws) {
+    const std::size_t rows = batch.rows();
+    const std::size_t width = fields() * factors_;
+    ws.diff_logits.ensure_size(rows);
+    ws.diff_embedded.ensure_size(rows * width);
+    bce_with_logits_mean_backward<T>(std::span<const T>(ws.logits.data(), rows), batch.labels,
+                                     std::span<T>(ws.diff_logits.data(), rows));
+    const MatrixView<const T> diff_logits{ws.diff_logits.data(), rows, 1};
+    const MatrixView<const T> embedded{ws.embedded.data(), rows, width};
+    const MatrixView<T> diff_embedded{ws.diff_embedded.data(), rows, width};
+    first_order_.backward(ctx, batch.ids, ws.first_order, diff_logits);
+    fm_.backward(ctx, embedded, diff_logits, diff_embedded);
+    if (mlp_) {
+      ws.diff_embedded_mlp.ensure_size(rows * width);
+      const MatrixView<T> diff_mlp{ws.diff_embedded_mlp.data(), rows, width};
+      mlp_->backward(ctx, embedded, diff_logits, diff_mlp, ws.mlp);
+      kernels::axpy(rows * width, T(1), diff_mlp.data, diff_embedded.data);
+    }
+    embedding_.backward(batch.ids, diff_embedded.data);
+  }
+
+  double compute_gradients_unchecked(const Batch& batch, const PassContext& ctx) {
+    // Lazy-exact Adam: the batch's rows must hold their current (dense-mode) values before
+    // the forward pass reads them.
+    embedding_optimizer_.catch_up_rows(embedding_, batch.ids, step_);
+    first_order_optimizer_.catch_up_rows(first_order_.table(), batch.ids, step_);
+    dense_.zero_gradients();
+    embedding_.gradient().clear();
+    first_order_.table().gradient().clear();
+    forward(ctx, batch.ids, workspace_);
+    const double loss = bce_with_logits_mean<T>(
+        std::span<const T>(workspace_.logits.data(), batch.rows()), batch.labels);
+    backward(ctx, batch, workspace_);
+    return loss;
+  }
+
+  double train_step_unchecked(const Batch& batch) {
+    const std::uint64_t t = step_ + 1;
+    const double loss = compute_gradients_unchecked(batch, PassContext{true, t});
+    if (!std::isfinite(loss))
+      throw NumericError("training loss is " + std::to_string(loss) + " at step " +
+                         std::to_string(t) + "; parameters left as they were before the step");
+    dense_optimizer_.step(dense_.values(), dense_.gradients(), t);
+    embedding_optimizer_.step(embedding_, t);
+    first_order_optimizer_.step(first_order_.table(), t);
+    step_ = t;
+    return loss;
+  }
+
+  std::vector<std::size_t> field_dims_;
+  std::vector<FeatureId> offsets_;
+  std::size_t factors_;
+  std::uint64_t seed_;
+  EmbeddingTable<T> embedding_;
+  FirstOrderTerm<T> first_order_;
+  FMInteraction<T> fm_;
+  std::optional<MLP<T>> mlp_;
+  DenseParameters<T> dense_;
+  DenseOptimizer<T> dense_optimizer_;
+  RowOptimizer<T> embedding_optimizer_;
+  RowOptimizer<T> first_order_optimizer_;
+  Workspace workspace_;
+  std::optional<RolloverSampler> sampler_;  ///< kept so consecutive fit calls continue
+  std::uint64_t step_ = 0;
+  std::uint64_t epochs_trained_ = 0;
+};
+
+}  // namespace deepfm

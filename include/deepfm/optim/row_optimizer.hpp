@@ -1,0 +1,142 @@
+#pragma once
+/// @file
+/// The optimiser step of an embedding table from its sparse row gradient.
+///
+/// SGD and Adagrad update only the rows a batch touched (for them an untouched row would not
+/// move anyway, l2 aside). Adam has three modes (AdamMode):
+///  - dense: every row every step, untouched rows with a zero gradient, so their moments
+///    decay and they keep moving: the reference's semantics, cost O(table) per step;
+///  - lazy: touched rows only, with the global step's bias correction (TensorFlow's LazyAdam,
+///    PyTorch's SparseAdam): cost O(batch), values differ from dense;
+///  - lazy_exact: touched rows only, but a row remembers the last step it was updated and,
+///    when next touched, first replays the zero-gradient steps it skipped. catch_up() replays
+///    every row before evaluation and saving. Values and moments equal dense mode's.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "deepfm/core/aligned_buffer.hpp"
+#include "deepfm/core/config.hpp"
+#include "deepfm/kernels/kernels.hpp"
+#include "deepfm/layers/embedding_table.hpp"
+#include "deepfm/optim/adam_schedule.hpp"
+
+namespace deepfm {
+
+/// Row-wise optimiser state and step for one EmbeddingTable.
+template <typename T>
+class RowOptimizer {
+ public:
+  RowOptimizer(const OptimizerConfig& config, std::size_t rows, std::size_t dim)
+      : config_(config), schedule_(config), dim_(dim) {
+    if (config.kind != Optimizer::sgd) first_moment_.resize(rows * dim);
+    if (config.kind == Optimizer::adam) second_moment_.resize(rows * dim);
+    if (lazy_exact()) last_step_.assign(rows, 0);
+  }
+
+  /// Applies step t (1-based) to `table` from its current sparse gradient.
+  void step(EmbeddingTable<T>& table, std::uint64_t t) {
+    const SparseRowGradient<T>& gradient = table.gradient();
+    if (config_.kind == Optimizer::adam && config_.adam_mode == AdamMode::dense) {
+      dense_adam_step(table, t);
+      return;
+    }
+    const auto rows = gradient.rows();
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      if (lazy_exact()) replay_to(table, rows[k], t - 1);
+      update_row(table, rows[k], gradient.row_gradient(k).data(), t);
+      if (lazy_exact()) last_step_[rows[k]] = t;
+    }
+    current_step_ = t;
+  }
+
+  /// Brings every row up to step t: a no-op except in lazy_exact mode.
+  void catch_up(EmbeddingTable<T>& table, std::uint64_t t) {
+    if (!lazy_exact()) return;
+    for (std::size_t row = 0; row < table.rows(); ++row)
+      replay_to(table, static_cast<FeatureId>(row), t);
+    synced_step_ = t;
+  }
+
+  /// Brings the rows in `ids` up to step t (lazy_exact only; repeated ids are fine). A model
+  /// calls it with the previous step before a forward pass, so that the batch reads the
+  /// values dense mode would hold; otherwise the gradient is taken at stale rows.
+  void catch_up_rows(EmbeddingTable<T>& table, std::span<const FeatureId> ids, std::uint64_t t) {
+    if (!lazy_exact()) return;
+    for (const FeatureId row : ids) replay_to(table, row, t);
+  }
+
+  /// True when some rows are behind (lazy_exact between a step and catch_up).
+  bool needs_catch_up() const noexcept { return lazy_exact() && synced_step_ != current_step_; }
+
+  std::span<T> first_moment() noexcept { return first_moment_.span(); }
+  std::span<T> second_moment() noexcept { return second_moment_.span(); }
+  /// Per row, the last step it was updated to (lazy_exact only).
+  std::span<std::uint64_t> last_step() noexcept { return last_step_; }
+
+ private:
+  bool lazy_exact() const noexcept {
+    return config_.kind == Optimizer::adam && config_.adam_mode == AdamMode::lazy_exact;
+  }
+
+  std::size_t offset(FeatureId row) const noexcept { return std::size_t{row} * dim_; }
+
+  void update_row(EmbeddingTable<T>& table, FeatureId row, const T* grad, std::uint64_t t) {
+    T* p = table.weights().data() + offset(row);
+    switch (config_.kind) {
+      case Optimizer::sgd:
+        kernels::sgd_update(p, grad, dim_, static_cast<T>(config_.lr), static_cast<T>(config_.l2));
+        break;
+      case Optimizer::adagrad:
+        kernels::adagrad_update(p, grad, first_moment_.data() + offset(row), dim_,
+                                static_cast<T>(config_.lr), static_cast<T>(config_.adagrad_eps),
+                                static_cast<T>(config_.l2));
+        break;
+      case Optimizer::adam:
+        kernels::adam_update(p, grad, first_moment_.data() + offset(row),
+                             second_moment_.data() + offset(row), dim_, schedule_.at(t));
+        break;
+    }
+  }
+
+  /// Zero-gradient Adam steps last_step+1 .. t for one row.
+  void replay_to(EmbeddingTable<T>& table, FeatureId row, std::uint64_t t) {
+    for (std::uint64_t s = last_step_[row] + 1; s <= t; ++s)
+      kernels::adam_update_zero_grad(table.weights().data() + offset(row),
+                                     first_moment_.data() + offset(row),
+                                     second_moment_.data() + offset(row), dim_, schedule_.at(s));
+    if (last_step_[row] < t) last_step_[row] = t;
+  }
+
+  void dense_adam_step(EmbeddingTable<T>& table, std::uint64_t t) {
+    const SparseRowGradient<T>& gradient = table.gradient();
+    const kernels::AdamStep<T> constants = schedule_.at(t);
+    T* weights = table.weights().data();
+    for (std::size_t row = 0; row < table.rows(); ++row) {
+      const std::size_t at = row * dim_;
+      const std::uint32_t slot = gradient.slot(static_cast<FeatureId>(row));
+      if (slot == SparseRowGradient<T>::kNoSlot) {
+        kernels::adam_update_zero_grad(weights + at, first_moment_.data() + at,
+                                       second_moment_.data() + at, dim_, constants);
+      } else {
+        kernels::adam_update(weights + at, gradient.row_gradient(slot).data(),
+                             first_moment_.data() + at, second_moment_.data() + at, dim_,
+                             constants);
+      }
+    }
+    current_step_ = t;
+  }
+
+  OptimizerConfig config_;
+  AdamSchedule<T> schedule_;
+  std::size_t dim_;
+  AlignedBuffer<T> first_moment_;
+  AlignedBuffer<T> second_moment_;
+  std::vector<std::uint64_t> last_step_;
+  std::uint64_t current_step_ = 0;
+  std::uint64_t synced_step_ = 0;
+};
+
+}  // namespace deepfm
