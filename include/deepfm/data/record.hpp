@@ -1,0 +1,46 @@
+#pragma once
+/// @file
+/// What every text format's parser produces from one line, and how it reports a bad line.
+/// A parser knows one format's syntax; the encoder (vocabulary, ids, files) knows none.
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace deepfm {
+
+/// One parsed line: a label and one categorical value per field, as strings. Views point into
+/// the line or into the parser's own storage and stay valid until the parser's next call.
+struct RawRecord {
+  float label = 0;
+  bool has_label = true;  ///< false for prediction files without the label column
+  std::vector<std::string_view> values{};
+};
+
+/// Thrown by a parser for a malformed line; the encoder adds the file and line and decides:
+/// a `skippable` line (for example a wrong field count, which d2l skips) is counted and
+/// reported unless strict mode is on; any other is always an error.
+class BadLine : public std::runtime_error {
+ public:
+  BadLine(const std::string& what, bool skippable = false)
+      : std::runtime_error(what), skippable_(skippable) {}
+  bool skippable() const noexcept { return skippable_; }
+
+ private:
+  bool skippable_;
+};
+
+/// The parser interface. One instance reads one file from its first line on.
+class RecordParser {
+ public:
+  virtual ~RecordParser() = default;
+  /// Parses `line` into `record`; returns false for a line that holds no record (an empty
+  /// line, a header). Throws BadLine for a malformed one.
+  virtual bool parse(std::string_view line, RawRecord& record) = 0;
+  /// Fields per record (known after the first record for formats that infer it).
+  virtual std::size_t fields() const = 0;
+};
+
+}  // namespace deepfm

@@ -1,0 +1,136 @@
+// LineReader: plain and gzip input, line endings, bounds and errors with file:line.
+#include <unistd.h>
+#include <zlib.h>
+#include <catch2/catch.hpp>
+
+#include <deepfm/data/line_reader.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "support/test_data.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A scratch folder removed when the test ends.
+struct ScratchDir {
+  fs::path path;
+  ScratchDir()
+      : path(fs::temp_directory_path() / ("deepfm_line_reader_" + std::to_string(::getpid()))) {
+    fs::create_directories(path);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  fs::path write(const std::string& name, const std::string& bytes) const {
+    std::ofstream(path / name, std::ios::binary) << bytes;
+    return path / name;
+  }
+  fs::path write_gzip(const std::string& name, const std::string& bytes) const {
+    const fs::path file = path / name;
+    gzFile out = gzopen(file.c_str(), "wb");
+    REQUIRE(out != nullptr);
+    REQUIRE(gzwrite(out, bytes.data(), static_cast<unsigned>(bytes.size())) ==
+            static_cast<int>(bytes.size()));
+    gzclose(out);
+    return file;
+  }
+};
+
+std::vector<std::string> read_all(const fs::path& file, std::size_t max_line_bytes = 1 << 20) {
+  deepfm::LineReader reader(file.string(), max_line_bytes);
+  std::vector<std::string> lines;
+  std::string_view line;
+  while (reader.next(line)) {
+    lines.emplace_back(line);
+    CHECK(reader.line_number() == lines.size());
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("LineReader reads LF, CRLF and a missing final newline alike", "[data]") {
+  const ScratchDir dir;
+  const std::vector<std::string> expected{"a\tb", "", "c"};
+  CHECK(read_all(dir.write("lf.txt", "a\tb\n\nc\n")) == expected);
+  CHECK(read_all(dir.write("crlf.txt", "a\tb\r\n\r\nc\r\n")) == expected);
+  CHECK(read_all(dir.write("no_final.txt", "a\tb\r\n\r\nc")) == expected);
+  CHECK(read_all(dir.write("empty.txt", "")).empty());
+  // Only one trailing CR is a line ending; an inner CR is data.
+  CHECK(read_all(dir.write("cr.txt", "x\ry\r\r\n")) == std::vector<std::string>{"x\ry\r"});
+}
+
+TEST_CASE("LineReader reads gzip input transparently", "[data]") {
+  const ScratchDir dir;
+  std::string text;
+  for (int i = 0; i < 50000; ++i) text += std::to_string(i) + "\tvalue\r\n";
+  const auto plain = read_all(dir.write("big.txt", text));
+  const auto compressed = read_all(dir.write_gzip("big.txt.gz", text));
+  CHECK(plain.size() == 50000);
+  CHECK(plain == compressed);
+  CHECK(plain.back() == "49999\tvalue");
+}
+
+TEST_CASE("LineReader handles lines that straddle its 1 MiB chunks", "[data]") {
+  const ScratchDir dir;
+  const std::string long_line(700000, 'x');
+  const std::string text = long_line + "\n" + long_line + "y\n" + long_line;
+  const auto lines = read_all(dir.write("straddle.txt", text));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == long_line);
+  CHECK(lines[1] == long_line + "y");
+  CHECK(lines[2] == long_line);
+}
+
+TEST_CASE("LineReader errors name the file and the line", "[data]") {
+  const ScratchDir dir;
+  using Catch::Contains;
+  SECTION("a line longer than max_line_bytes") {
+    const auto file = dir.write("long.txt", "ok\n" + std::string(100, 'x') + "\nok\n");
+    CHECK_THROWS_WITH(read_all(file, 50), Contains("long.txt:2: line longer than 50 bytes"));
+    CHECK(read_all(file, 100).size() == 3);  // exactly the bound is fine
+  }
+  SECTION("a long last line without a newline") {
+    const auto file = dir.write("long_last.txt", "ok\n" + std::string(100, 'x'));
+    CHECK_THROWS_WITH(read_all(file, 50), Contains("long_last.txt:2: line longer"));
+  }
+  SECTION("a NUL byte") {
+    const auto file = dir.write("nul.txt", std::string("a\nb\0c\n", 6));
+    CHECK_THROWS_AS(read_all(file), deepfm::DataError);
+    CHECK_THROWS_WITH(read_all(file), Contains("nul.txt:2: line holds a NUL byte"));
+  }
+  SECTION("a missing file and a directory") {
+    CHECK_THROWS_WITH(read_all(dir.path / "absent.txt"),
+                      Contains("absent.txt: cannot open: no such file"));
+    CHECK_THROWS_WITH(read_all(dir.path), Contains("is a directory"));
+  }
+  SECTION("a truncated gzip file") {
+    std::string text;
+    for (int i = 0; i < 20000; ++i) text += "line " + std::to_string(i * 7919 % 10007) + "\n";
+    const auto whole = dir.write_gzip("whole.gz", text);
+    std::ifstream in(whole, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto cut = dir.write("cut.gz", bytes.substr(0, bytes.size() / 2));
+    try {
+      read_all(cut);
+      FAIL("a truncated gzip file read without error");
+    } catch (const deepfm::DataError& e) {
+      CHECK(e.file() == cut.string());
+      CHECK(e.line() > 0);
+      CHECK_THAT(e.what(), Contains("unexpected end of file"));
+    }
+  }
+}
+
+TEST_CASE("LineReader reads the shared d2l sample", "[data]") {
+  DEEPFM_REQUIRE_DATA_OR_SKIP(path, "d2l-ctr/test.csv");
+  const auto lines = read_all(path);  // CRLF, no final newline
+  REQUIRE(lines.size() == 3000);
+  CHECK(lines.front().find('\r') == std::string::npos);
+  CHECK(lines.back().find('\r') == std::string::npos);
+}
