@@ -136,7 +136,7 @@ struct CachedDataset {
 /// validates; otherwise calls `encode` with a writer targeting the entry (the callback sets the
 /// field dims and appends the rows; finish() is called here if the callback did not), which
 /// atomically creates or replaces it. If `encode` throws, nothing is left in the cache.
-/// The entry is opened with `open_options` either way (a fresh entry is thus read back once).
+/// A found entry is opened with `open_options`; a fresh one without the checks (see below).
 inline CachedDataset encode_cached(const std::filesystem::path& input, std::string_view options,
                                    const std::filesystem::path& cache_dir,
                                    const std::function<void(BinaryDatasetWriter&)>& encode,
@@ -157,7 +157,10 @@ inline CachedDataset encode_cached(const std::filesystem::path& input, std::stri
     encode(writer);
     if (!writer.finished()) writer.finish();
   }
-  result.dataset = MappedDataset(result.path, open_options);
+  // A fresh entry skips the open-time checks: the writer validated every row and finish()
+  // computed the checksum from the file; re-reading it would also prefault the whole
+  // mapping and make the encoder's peak memory grow with the data.
+  result.dataset = MappedDataset(result.path, {.verify_checksum = false, .validate_values = false});
   return result;
 }
 
