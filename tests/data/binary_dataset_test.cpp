@@ -12,32 +12,13 @@
 #include <iterator>
 #include <string>
 #include <vector>
+#include "support/scratch_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-/// A fresh folder under the temp dir, removed with its contents at scope exit.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const char* tag) {
-    std::string name = "deepfm_binds_";
-    name += tag;
-    name += '_';
-    name += std::to_string(::getpid());
-    path = fs::temp_directory_path() / name;
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code error;
-    fs::remove_all(path, error);
-  }
-  std::size_t entries() const {
-    return static_cast<std::size_t>(
-        std::distance(fs::directory_iterator(path), fs::directory_iterator()));
-  }
-};
+using deepfm::test::ScratchDir;
 
 /// A deterministic data set: dims {3, 5, 2, 7}, labels alternating by a small pattern.
 deepfm::EncodedDataset make_data(std::size_t rows) {
@@ -78,7 +59,7 @@ std::string open_error(const fs::path& path, deepfm::MappedDatasetOptions option
 }  // namespace
 
 TEST_CASE("binary dataset round trip is exact", "[data]") {
-  TempDir dir("roundtrip");
+  ScratchDir dir("roundtrip");
   const fs::path file = dir.path / "train.dfmd";
   // 1000 rows: ids cross the 64-byte padding and several 32-byte hash stripes.
   const auto data = make_data(1000);
@@ -106,7 +87,7 @@ TEST_CASE("binary dataset round trip is exact", "[data]") {
 }
 
 TEST_CASE("binary dataset streams more rows than its write buffer", "[data]") {
-  TempDir dir("large");
+  ScratchDir dir("large");
   const fs::path file = dir.path / "large.dfmd";
   const std::size_t rows = 300000;  // 4.8 MB of ids: several 1 MiB flushes of ids and labels
   {
@@ -133,7 +114,7 @@ TEST_CASE("binary dataset streams more rows than its write buffer", "[data]") {
 }
 
 TEST_CASE("binary dataset with zero rows is allowed", "[data]") {
-  TempDir dir("empty");
+  ScratchDir dir("empty");
   const fs::path file = dir.path / "empty.dfmd";
   deepfm::EncodedDataset data;
   data.field_dims = {4, 9};
@@ -147,7 +128,7 @@ TEST_CASE("binary dataset with zero rows is allowed", "[data]") {
 }
 
 TEST_CASE("binary dataset writer rejects bad rows and dims", "[data]") {
-  TempDir dir("reject");
+  ScratchDir dir("reject");
   const fs::path file = dir.path / "bad.dfmd";
   deepfm::BinaryDatasetWriter writer(file);
   const deepfm::FeatureId ok[2] = {1, 4};
@@ -174,7 +155,7 @@ TEST_CASE("binary dataset writer rejects bad rows and dims", "[data]") {
 }
 
 TEST_CASE("binary dataset writer without finish leaves no file behind", "[data]") {
-  TempDir dir("nofinish");
+  ScratchDir dir("nofinish");
   const fs::path file = dir.path / "abandoned.dfmd";
   {
     deepfm::BinaryDatasetWriter writer(file, {3, 5});
@@ -188,7 +169,7 @@ TEST_CASE("binary dataset writer without finish leaves no file behind", "[data]"
 }
 
 TEST_CASE("binary dataset finish atomically replaces an existing file", "[data]") {
-  TempDir dir("replace");
+  ScratchDir dir("replace");
   const fs::path file = dir.path / "data.dfmd";
   deepfm::write_binary_dataset(make_data(10), file);
   const deepfm::MappedDataset old_mapping(file);
@@ -210,7 +191,7 @@ TEST_CASE("binary dataset finish atomically replaces an existing file", "[data]"
 }
 
 TEST_CASE("binary dataset truncated file is a DataError naming what is wrong", "[data]") {
-  TempDir dir("truncated");
+  ScratchDir dir("truncated");
   const fs::path file = dir.path / "cut.dfmd";
   deepfm::write_binary_dataset(make_data(100), file);
   auto bytes = read_all(file);
@@ -228,7 +209,7 @@ TEST_CASE("binary dataset truncated file is a DataError naming what is wrong", "
 }
 
 TEST_CASE("binary dataset trailing garbage is a DataError", "[data]") {
-  TempDir dir("trailing");
+  ScratchDir dir("trailing");
   const fs::path file = dir.path / "long.dfmd";
   deepfm::write_binary_dataset(make_data(5), file);
   auto bytes = read_all(file);
@@ -238,7 +219,7 @@ TEST_CASE("binary dataset trailing garbage is a DataError", "[data]") {
 }
 
 TEST_CASE("binary dataset flipped byte fails the checksum", "[data]") {
-  TempDir dir("flipped");
+  ScratchDir dir("flipped");
   const fs::path file = dir.path / "flip.dfmd";
   deepfm::write_binary_dataset(make_data(100), file);
   const auto original = read_all(file);
@@ -260,7 +241,7 @@ TEST_CASE("binary dataset flipped byte fails the checksum", "[data]") {
 }
 
 TEST_CASE("binary dataset value checks catch bad ids and labels without the checksum", "[data]") {
-  TempDir dir("values");
+  ScratchDir dir("values");
   const fs::path file = dir.path / "values.dfmd";
   deepfm::write_binary_dataset(make_data(10), file);
   const auto original = read_all(file);
@@ -281,7 +262,7 @@ TEST_CASE("binary dataset value checks catch bad ids and labels without the chec
 }
 
 TEST_CASE("binary dataset wrong magic is a DataError", "[data]") {
-  TempDir dir("magic");
+  ScratchDir dir("magic");
   const fs::path file = dir.path / "magic.dfmd";
   deepfm::write_binary_dataset(make_data(3), file);
   auto bytes = read_all(file);
@@ -294,7 +275,7 @@ TEST_CASE("binary dataset wrong magic is a DataError", "[data]") {
 }
 
 TEST_CASE("binary dataset from a future version names both versions", "[data]") {
-  TempDir dir("future");
+  ScratchDir dir("future");
   const fs::path file = dir.path / "future.dfmd";
   deepfm::write_binary_dataset(make_data(3), file);
   auto bytes = read_all(file);
@@ -307,7 +288,7 @@ TEST_CASE("binary dataset from a future version names both versions", "[data]") 
 }
 
 TEST_CASE("binary dataset other byte order and corrupt headers are DataErrors", "[data]") {
-  TempDir dir("header");
+  ScratchDir dir("header");
   const fs::path file = dir.path / "header.dfmd";
   deepfm::write_binary_dataset(make_data(3), file);
   const auto original = read_all(file);
@@ -329,7 +310,7 @@ TEST_CASE("binary dataset other byte order and corrupt headers are DataErrors", 
 }
 
 TEST_CASE("binary dataset missing file is a DataError and moves keep the mapping", "[data]") {
-  TempDir dir("missing");
+  ScratchDir dir("missing");
   CHECK_THAT(open_error(dir.path / "absent.dfmd"), Catch::Contains("cannot open"));
   const fs::path file = dir.path / "moved.dfmd";
   deepfm::write_binary_dataset(make_data(7), file);

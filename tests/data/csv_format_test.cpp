@@ -12,28 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "support/scratch_dir.hpp"
 #include "support/test_data.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-/// A scratch folder removed when the test ends.
-struct ScratchDir {
-  fs::path path;
-  ScratchDir()
-      : path(fs::temp_directory_path() / ("deepfm_csv_format_" + std::to_string(::getpid()))) {
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path / name, std::ios::binary) << bytes;
-    return path / name;
-  }
-};
+using deepfm::test::ScratchDir;
 
 /// One parsed record with its values copied out of the parser's views.
 struct Parsed {

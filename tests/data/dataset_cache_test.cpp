@@ -13,27 +13,13 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include "support/scratch_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const char* tag) {
-    std::string name = "deepfm_cache_";
-    name += tag;
-    name += '_';
-    name += std::to_string(::getpid());
-    path = fs::temp_directory_path() / name;
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code error;
-    fs::remove_all(path, error);
-  }
-};
+using deepfm::test::ScratchDir;
 
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -92,7 +78,7 @@ struct ScopedEnv {
 }  // namespace
 
 TEST_CASE("dataset cache second encode hits and maps the same rows", "[data]") {
-  TempDir dir("hit");
+  ScratchDir dir("hit");
   const fs::path cache = dir.path / "cache" / "nested";  // created on demand
   DigitEncoder encoder{dir.path / "train.txt"};
   write_text(encoder.input, "1123\n0456\n1789\n");
@@ -117,7 +103,7 @@ TEST_CASE("dataset cache second encode hits and maps the same rows", "[data]") {
 }
 
 TEST_CASE("dataset cache changed input content of the same size re-encodes", "[data]") {
-  TempDir dir("content");
+  ScratchDir dir("content");
   DigitEncoder encoder{dir.path / "train.txt"};
   write_text(encoder.input, "1123\n0456\n");
   const auto first = encode(encoder, "format=digits", dir.path / "cache");
@@ -136,7 +122,7 @@ TEST_CASE("dataset cache changed input content of the same size re-encodes", "[d
 }
 
 TEST_CASE("dataset cache changed options re-encode", "[data]") {
-  TempDir dir("options");
+  ScratchDir dir("options");
   DigitEncoder encoder{dir.path / "train.txt"};
   write_text(encoder.input, "1123\n");
   const auto first = encode(encoder, "format=digits;min_count=4", dir.path / "cache");
@@ -148,7 +134,7 @@ TEST_CASE("dataset cache changed options re-encode", "[data]") {
 }
 
 TEST_CASE("dataset cache corrupted entry is re-encoded and replaced", "[data]") {
-  TempDir dir("corrupt");
+  ScratchDir dir("corrupt");
   const fs::path cache = dir.path / "cache";
   DigitEncoder encoder{dir.path / "train.txt"};
   write_text(encoder.input, "1123\n0456\n1789\n");
@@ -178,7 +164,7 @@ TEST_CASE("dataset cache corrupted entry is re-encoded and replaced", "[data]") 
 }
 
 TEST_CASE("dataset cache failed encode leaves nothing behind", "[data]") {
-  TempDir dir("failed");
+  ScratchDir dir("failed");
   const fs::path cache = dir.path / "cache";
   write_text(dir.path / "in.txt", "x");
   CHECK_THROWS_AS(deepfm::encode_cached(dir.path / "in.txt", "o", cache,

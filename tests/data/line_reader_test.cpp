@@ -9,37 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "support/scratch_dir.hpp"
 #include "support/test_data.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-/// A scratch folder removed when the test ends.
-struct ScratchDir {
-  fs::path path;
-  ScratchDir()
-      : path(fs::temp_directory_path() / ("deepfm_line_reader_" + std::to_string(::getpid()))) {
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path / name, std::ios::binary) << bytes;
-    return path / name;
-  }
-  fs::path write_gzip(const std::string& name, const std::string& bytes) const {
-    const fs::path file = path / name;
-    gzFile out = gzopen(file.c_str(), "wb");
-    REQUIRE(out != nullptr);
-    REQUIRE(gzwrite(out, bytes.data(), static_cast<unsigned>(bytes.size())) ==
-            static_cast<int>(bytes.size()));
-    gzclose(out);
-    return file;
-  }
-};
+using deepfm::test::ScratchDir;
 
 std::vector<std::string> read_all(const fs::path& file, std::size_t max_line_bytes = 1 << 20) {
   deepfm::LineReader reader(file.string(), max_line_bytes);
