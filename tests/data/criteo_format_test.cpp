@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "support/bad_line.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/test_data.hpp"
 
@@ -48,17 +49,7 @@ std::string line_with(std::size_t column, const std::string& value,
   return line;
 }
 
-/// The BadLine `parse` throws for `line` (fails the test when none is thrown).
-deepfm::BadLine bad_line(deepfm::CriteoParser& parser, const std::string& line) {
-  deepfm::RawRecord record;
-  try {
-    parser.parse(line, record);
-  } catch (const deepfm::BadLine& error) {
-    return error;
-  }
-  FAIL("no BadLine for: " << line);
-  return deepfm::BadLine("unreachable");
-}
+using deepfm::test::bad_line;
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/bad_line.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/test_data.hpp"
 
@@ -52,17 +53,7 @@ std::vector<Parsed> parse_lines(deepfm::CsvParser& parser, const std::vector<std
   return out;
 }
 
-/// The BadLine `parse` throws for `line` (fails the test when none is thrown).
-deepfm::BadLine bad_line(deepfm::CsvParser& parser, const std::string& line) {
-  deepfm::RawRecord record;
-  try {
-    parser.parse(line, record);
-  } catch (const deepfm::BadLine& error) {
-    return error;
-  }
-  FAIL("no BadLine for: " << line);
-  return deepfm::BadLine("unreachable");
-}
+using deepfm::test::bad_line;
 
 std::size_t positives(const std::vector<Parsed>& records) {
   std::size_t count = 0;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/bad_line.hpp"
 #include "support/test_data.hpp"
 
 namespace {
@@ -15,17 +16,7 @@ std::vector<std::string> values_of(const deepfm::RawRecord& record) {
   return {record.values.begin(), record.values.end()};
 }
 
-/// The BadLine `parse` throws for `line`; fails the test when it throws none.
-deepfm::BadLine bad_line(deepfm::D2lParser& parser, std::string_view line) {
-  deepfm::RawRecord record;
-  try {
-    parser.parse(line, record);
-  } catch (const deepfm::BadLine& bad) {
-    return bad;
-  }
-  FAIL("no BadLine for: " << line);
-  return deepfm::BadLine("unreachable");
-}
+using deepfm::test::bad_line;
 
 }  // namespace
 

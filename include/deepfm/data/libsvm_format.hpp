@@ -186,6 +186,17 @@ inline void check_sparse_fields(std::size_t fields) {
                           std::to_string(kMaxSparseFields));
 }
 
+/// Sets the record's label from `token` (the line's first) when the format has labels and
+/// moves `token` on to the first feature; returns whether `token` then holds a feature.
+inline bool read_sparse_label(SparseTokenizer& tokens, std::string_view& token, bool has_label,
+                              RawRecord& record) {
+  record.has_label = has_label;
+  record.label = 0.0f;
+  if (!has_label) return true;
+  record.label = parse_sparse_label(token);
+  return tokens.next(token);
+}
+
 }  // namespace detail
 
 /// libsvm / libFM lines `label idx[:val] ...`; the k-th feature of a line is field k.
@@ -201,13 +212,7 @@ class LibsvmParser final : public RecordParser {
     detail::SparseTokenizer tokens(line);
     std::string_view token;
     if (!tokens.next(token)) return false;
-    record.has_label = has_label_;
-    record.label = 0.0f;
-    bool more = true;  // `token` holds an unread feature
-    if (has_label_) {
-      record.label = detail::parse_sparse_label(token);
-      more = tokens.next(token);
-    }
+    const bool more = detail::read_sparse_label(tokens, token, has_label_, record);
     if (fields_ == 0) return parse_first(more, token, tokens, record);
     record.values.assign(fields_, kSparseMissingValue);
     if (!more) return true;
@@ -273,13 +278,7 @@ class LibffmParser final : public RecordParser {
     detail::SparseTokenizer tokens(line);
     std::string_view token;
     if (!tokens.next(token)) return false;
-    record.has_label = has_label_;
-    record.label = 0.0f;
-    bool more = true;  // `token` holds an unread feature
-    if (has_label_) {
-      record.label = detail::parse_sparse_label(token);
-      more = tokens.next(token);
-    }
+    const bool more = detail::read_sparse_label(tokens, token, has_label_, record);
     if (fields_ == 0) infer_fields(line);
     record.values.assign(fields_, kSparseMissingValue);
     seen_.assign(fields_, 0);
