@@ -1,12 +1,11 @@
-// The `deepfm` command-line tool: `generate` writes synthetic d2l-format data; `encode` reads
-// CTR files into the binary dataset cache (a second run with the same input and options
-// finds the entry and parses nothing). (The trainer issue adds train, predict and eval.)
+// The `deepfm` command-line tool: `train` trains DeepFM or FM and saves a .dfm model file;
+// `predict` and `eval` score files with one; `generate` writes synthetic d2l-format data;
+// `encode` reads CTR files into the binary dataset cache (a second run with the same input and
+// options finds the entry and parses nothing).
 // Exit codes: 0 success, 1 a data or I/O error, 2 a usage error (bad flags or options).
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <deepfm/data/dataset_cache.hpp>
-#include <deepfm/data/reader_options.hpp>
 #include <deepfm/data/synthetic_writer.hpp>
 #include <deepfm/deepfm.hpp>
 #include <exception>
@@ -14,6 +13,10 @@
 #include <fstream>
 #include <optional>
 #include <string>
+
+#include "deepfm_cli/data_sets.hpp"
+#include "deepfm_cli/predict_command.hpp"
+#include "deepfm_cli/train_command.hpp"
 
 namespace {
 
@@ -41,118 +44,18 @@ int run_generate(const GenerateOptions& options) {
 struct EncodeCommand {
   std::string train;
   std::string test;
-  std::string format = "d2l";
-  std::string cache_dir;
-  std::vector<std::string> drop_columns;
-  deepfm::ReaderOptions reader;
+  deepfm_cli::ReaderFlags flags;
   bool json = false;
 };
 
-/// What encoding one file produced; saved beside its cache entry so a hit reports it too.
-struct FileSummary {
-  std::size_t rows = 0;
-  std::size_t skipped_lines = 0;
-  std::size_t oov_cells = 0;
-  std::size_t total_cells = 0;
-  std::vector<std::size_t> field_dims;
-  bool cache_hit = false;
-  std::filesystem::path entry;
-};
-
-std::filesystem::path report_path(const std::filesystem::path& entry) {
-  return std::filesystem::path(entry).concat(".report");
-}
-
-void save_report(const std::filesystem::path& entry, const deepfm::EncodeReport& report) {
-  std::ofstream(report_path(entry))
-      << report.skipped_lines << ' ' << report.oov_cells << ' ' << report.total_cells << '\n';
-}
-
-bool load_report(const std::filesystem::path& entry, FileSummary& summary) {
-  std::ifstream in(report_path(entry));
-  return static_cast<bool>(in >> summary.skipped_lines >> summary.oov_cells >> summary.total_cells);
-}
-
-/// Encodes `input` into the cache (or finds it there). `vocabulary` is built on demand from
-/// the training file: a run whose entries all hit parses nothing.
-FileSummary encode_into_cache(const EncodeCommand& command, const std::string& input,
-                              const std::string& key_options,
-                              const std::function<const deepfm::Vocabulary&()>& vocabulary,
-                              const std::filesystem::path& cache_dir) {
-  deepfm::EncodeReport report;
-  bool encoded = false;
-  const auto encode = [&](deepfm::BinaryDatasetWriter& writer) {
-    const deepfm::Vocabulary& vocab = vocabulary();
-    writer.set_field_dims(vocab.field_dims());
-    deepfm::encode_rows(input, vocab, deepfm::make_parser_factory(command.reader, vocab.fields()),
-                        command.reader.encode, report,
-                        [&](std::span<const deepfm::FeatureId> ids, float label) {
-                          writer.append_row(ids, label);
-                        });
-    encoded = true;
-  };
-  deepfm::CachedDataset cached = deepfm::encode_cached(input, key_options, cache_dir, encode);
-  FileSummary summary;
-  if (encoded) {
-    save_report(cached.path, report);
-  } else if (!load_report(cached.path, summary)) {
-    // An entry without its report (written by an interrupted run): encode it again.
-    std::filesystem::remove(cached.path);
-    cached = deepfm::encode_cached(input, key_options, cache_dir, encode);
-    save_report(cached.path, report);
-  }
-  if (encoded) {
-    summary.skipped_lines = report.skipped_lines;
-    summary.oov_cells = report.oov_cells;
-    summary.total_cells = report.total_cells;
-    for (const std::string& example : report.skipped_examples)
-      std::fprintf(stderr, "deepfm: skipped %s\n", example.c_str());
-  }
-  summary.rows = cached.dataset.rows();
-  const auto dims = cached.dataset.field_dims();
-  summary.field_dims.assign(dims.begin(), dims.end());
-  summary.cache_hit = !encoded;
-  summary.entry = cached.path;
-  return summary;
-}
-
-std::string json_list(const std::vector<std::size_t>& values) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < values.size(); ++i)
-    text += (i ? "," : "") + std::to_string(values[i]);
-  return text + "]";
-}
-
-int run_encode(EncodeCommand command) {
+int run_encode(const EncodeCommand& command) {
+  using deepfm_cli::json_list;
   const auto start = std::chrono::steady_clock::now();
-  command.reader.format = deepfm::parse_format(command.format);
-  command.reader.drop_columns = command.drop_columns;
-  const std::filesystem::path cache_dir = command.cache_dir.empty()
-                                              ? deepfm::default_cache_dir()
-                                              : std::filesystem::path(command.cache_dir);
-  const std::string options = deepfm::canonical_string(command.reader);
-
-  std::optional<deepfm::Vocabulary> vocabulary;
-  const auto training_vocabulary = [&]() -> const deepfm::Vocabulary& {
-    if (!vocabulary) {
-      deepfm::EncodeReport pass1;
-      vocabulary = deepfm::build_vocabulary(
-          command.train, deepfm::make_parser_factory(command.reader), command.reader.encode, pass1);
-    }
-    return *vocabulary;
-  };
-  const FileSummary train =
-      encode_into_cache(command, command.train, "train;" + options, training_vocabulary, cache_dir);
-  std::optional<FileSummary> test;
-  if (!command.test.empty()) {
-    // The test encoding depends on the training vocabulary, so its key holds the training
-    // file's content hash.
-    const deepfm::FileDigest train_digest = deepfm::hash_file(command.train);
-    test = encode_into_cache(command, command.test,
-                             "test;" + options + ";train=" + std::to_string(train_digest.hash) +
-                                 ":" + std::to_string(train_digest.bytes),
-                             training_vocabulary, cache_dir);
-  }
+  deepfm_cli::TrainingFiles files(command.flags.options(), command.train,
+                                  command.flags.cache_folder());
+  const deepfm_cli::FileSummary train = files.train().summary;
+  std::optional<deepfm_cli::FileSummary> test;
+  if (!command.test.empty()) test = files.other(command.test).summary;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double megabytes =
@@ -209,26 +112,15 @@ int main(int argc, char** argv) {
       ->required();
   encode_command->add_option("--test", encode.test,
                              "test file, encoded with the training vocabulary");
-  encode_command->add_option("--format", encode.format, "input format")
-      ->check(CLI::IsMember({"d2l", "criteo", "csv", "libsvm", "libffm"}));
-  encode_command->add_option("--fields", encode.reader.fields,
-                             "categorical fields (0: from the first record)");
-  encode_command->add_option("--min-count", encode.reader.encode.min_count,
-                             "values seen fewer times in training map to the field's default id");
-  encode_command->add_option("--hash-buckets", encode.reader.encode.hash_buckets,
-                             "hash each field into N ids instead of a vocabulary (0: vocabulary)");
-  encode_command->add_flag("--strict", encode.reader.encode.strict,
-                           "any bad line is an error (default: lines with a wrong field count are "
-                           "skipped and reported)");
-  encode_command
-      ->add_option("--max-line-bytes", encode.reader.encode.max_line_bytes, "longest line accepted")
-      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 30));
-  encode_command->add_option("--label-column", encode.reader.label_column, "csv: label column");
-  encode_command->add_option("--drop-columns", encode.drop_columns, "csv: columns to ignore")
-      ->delimiter(',');
-  encode_command->add_option("--cache-dir", encode.cache_dir,
-                             "cache folder (default: $XDG_CACHE_HOME/deepfm or ~/.cache/deepfm)");
+  deepfm_cli::add_reader_flags(encode_command, encode.flags);
   encode_command->add_flag("--json", encode.json, "end with one JSON line of the figures");
+
+  deepfm_cli::TrainCommand train;
+  CLI::App* train_command = deepfm_cli::add_train_command(app, train);
+  deepfm_cli::PredictCommand predict;
+  CLI::App* predict_command = deepfm_cli::add_predict_command(app, predict);
+  deepfm_cli::EvalCommand eval;
+  CLI::App* eval_command = deepfm_cli::add_eval_command(app, eval);
 
   try {
     app.parse(argc, argv);
@@ -238,6 +130,9 @@ int main(int argc, char** argv) {
   try {
     if (*generate_command) return run_generate(generate);
     if (*encode_command) return run_encode(encode);
+    if (*train_command) return deepfm_cli::run_train(train);
+    if (*predict_command) return deepfm_cli::run_predict(predict);
+    if (*eval_command) return deepfm_cli::run_eval(eval);
     return 2;
   } catch (const deepfm::InvalidArgument& e) {  // options that cannot go together
     std::fprintf(stderr, "deepfm: error: %s\n", e.what());

@@ -41,3 +41,13 @@ if [[ "$gcc_major" =~ ^[0-9]+$ ]]; then
   mapfile -t missing < <(missing_from "libstdc++-${gcc_major}-dev")
   install "${missing[@]}"
 fi
+
+# The PyTorch reference (benchmarks/pytorch/) runs under the system interpreter with the
+# distribution's torch; where the package is not offered its CTest test reports SKIPPED.
+optional=(python3-torch python3-numpy)
+if [ "${DEEPFM_SKIP_TORCH:-0}" != 1 ]; then
+  mapfile -t missing < <(missing_from "${optional[@]}")
+  if [ ${#missing[@]} -ne 0 ]; then
+    install "${missing[@]}" || echo "install-deps: ${missing[*]} not installed; the PyTorch check will be skipped"
+  fi
+fi

@@ -142,3 +142,16 @@ TEST_CASE("RolloverSampler rejects zero rows and zero batch size", "[data]") {
   CHECK_THROWS_AS(RolloverSampler(10, 0, 1), deepfm::InvalidArgument);
   CHECK_THROWS_WITH(RolloverSampler(10, 0, 1), Catch::Contains("batch size"));
 }
+
+TEST_CASE("RolloverSampler restored from its epoch and leftover continues the same order",
+          "[data]") {
+  deepfm::RolloverSampler original(23, 5, 9);
+  original.next_epoch();
+  original.next_epoch();
+  const std::vector<std::uint32_t> leftover(original.leftover().begin(), original.leftover().end());
+  REQUIRE_FALSE(leftover.empty());
+  deepfm::RolloverSampler restored(23, 5, 9, original.epoch(), leftover);
+  for (int e = 0; e < 3; ++e) CHECK(restored.next_epoch() == original.next_epoch());
+  CHECK_THROWS_AS(deepfm::RolloverSampler(23, 5, 9, 0, {1, 2, 3, 4, 5}), deepfm::InvalidArgument);
+  CHECK_THROWS_AS(deepfm::RolloverSampler(23, 5, 9, 0, {23}), deepfm::InvalidArgument);
+}

@@ -68,3 +68,28 @@ TEMPLATE_TEST_CASE("compute_metrics rejects empty and mismatched inputs", "[metr
   CHECK_THROWS_AS(metrics_of<TestType>({1, 2}, {1}), InvalidArgument);
   CHECK_THROWS_WITH(metrics_of<TestType>({1, 2}, {1}), Catch::Contains("logits"));
 }
+
+TEMPLATE_TEST_CASE("compute_metrics calibration and normalized entropy", "[metrics]", float,
+                   double) {
+  using T = TestType;
+  // Logits 0 predict 0.5 everywhere; the observed rate is 1/4.
+  const auto m = metrics_of<T>({0, 0, 0, 0}, {1, 0, 0, 0});
+  REQUIRE(m.calibration.has_value());
+  CHECK(*m.calibration == Approx(0.5 / 0.25).epsilon(1e-12));
+  REQUIRE(m.ne.has_value());
+  const double base_entropy = -(0.25 * std::log(0.25) + 0.75 * std::log(0.75));
+  CHECK(*m.ne == Approx(std::log(2.0) / base_entropy).epsilon(1e-12));
+  // Predicting the base rate exactly gives NE 1 and calibration 1.
+  const T base_logit = static_cast<T>(std::log(0.25 / 0.75));
+  const auto at_rate =
+      metrics_of<T>({base_logit, base_logit, base_logit, base_logit}, {1, 0, 0, 0});
+  CHECK(*at_rate.ne == Approx(1.0).epsilon(1e-6));
+  CHECK(*at_rate.calibration == Approx(1.0).epsilon(1e-6));
+  // One class only: no NE; no positive: no calibration either.
+  const auto negatives = metrics_of<T>({1, -1}, {0, 0});
+  CHECK_FALSE(negatives.ne.has_value());
+  CHECK_FALSE(negatives.calibration.has_value());
+  const auto positives = metrics_of<T>({1, -1}, {1, 1});
+  CHECK_FALSE(positives.ne.has_value());
+  CHECK(positives.calibration.has_value());
+}

@@ -2,9 +2,11 @@
 /// @file
 /// Non-owning views of samples: global feature ids, row-major [rows x fields], and labels.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace deepfm {
 
@@ -20,5 +22,17 @@ struct Batch {
 
   std::size_t rows() const noexcept { return labels.size(); }
 };
+
+/// Copies the samples `rows` of `data` (validated indices) into `ids` and `labels`, in order.
+inline void gather_batch(const Batch& data, std::span<const std::uint32_t> rows,
+                         std::vector<FeatureId>& ids, std::vector<float>& labels) {
+  const std::size_t fields = data.fields;
+  ids.resize(rows.size() * fields);
+  labels.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::copy_n(data.ids.data() + std::size_t{rows[i]} * fields, fields, ids.data() + i * fields);
+    labels[i] = data.labels[rows[i]];
+  }
+}
 
 }  // namespace deepfm

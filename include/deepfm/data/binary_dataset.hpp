@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "deepfm/core/atomic_file.hpp"
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/error.hpp"
 #include "deepfm/data/content_hash.hpp"
@@ -102,49 +103,6 @@ struct DatasetHeader {
 };
 static_assert(sizeof(DatasetHeader) == kDatasetHeaderBytes, "the header is 64 bytes, no padding");
 
-inline std::string errno_text() { return std::strerror(errno); }
-
-/// Writes all of `size` bytes at `offset`, retrying short writes and EINTR.
-inline bool pwrite_all(int fd, const void* data, std::size_t size, std::uint64_t offset) noexcept {
-  const auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::pwrite(fd, p, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<std::size_t>(n);
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return true;
-}
-
-/// Reads all of `size` bytes at `offset`; false on error or early end of file.
-inline bool pread_all(int fd, void* data, std::size_t size, std::uint64_t offset) noexcept {
-  auto* p = static_cast<char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<std::size_t>(n);
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return true;
-}
-
-/// mkstemp in `dir`, named after `target` so that leftovers are recognisable.
-inline int make_temporary(const std::filesystem::path& target, std::string suffix,
-                          std::filesystem::path& made) {
-  std::string name = (target.parent_path() / ("." + target.filename().string())).string();
-  name += suffix;
-  name += "XXXXXX";
-  std::vector<char> buffer(name.begin(), name.end());
-  buffer.push_back('\0');
-  const int fd = ::mkstemp(buffer.data());
-  if (fd >= 0) made = buffer.data();
-  return fd;
-}
-
 }  // namespace detail
 
 /// Streams rows into a binary data set file. Rows go to a temporary file beside the target
@@ -155,22 +113,14 @@ inline int make_temporary(const std::filesystem::path& target, std::string suffi
 class BinaryDatasetWriter {
  public:
   /// Prepares to write `target`; call set_field_dims() before the first row.
-  explicit BinaryDatasetWriter(std::filesystem::path target) : target_(std::move(target)) {
-    if (target_.filename().empty())
-      throw InvalidArgument("BinaryDatasetWriter: target '" + target_.string() + "' is not a file");
-    if (target_.parent_path().empty()) target_ = std::filesystem::path(".") / target_;
+  explicit BinaryDatasetWriter(std::filesystem::path target)
+      : target_(checked_target(std::move(target))), file_(target_) {
     ids_buffer_.reserve(kBufferBytes / sizeof(FeatureId));
     labels_buffer_.reserve(kBufferBytes / sizeof(float));
-    fd_ = detail::make_temporary(target_, ".tmp-", temporary_);
-    if (fd_ < 0) fail("cannot create a temporary file beside it: " + detail::errno_text());
     std::filesystem::path labels_name;
     labels_fd_ = detail::make_temporary(target_, ".labels-", labels_name);
-    if (labels_fd_ < 0) {
-      const std::string what = detail::errno_text();
-      ::close(fd_);  // the destructor does not run when a constructor throws
-      ::unlink(temporary_.c_str());
-      fail("cannot create a temporary file beside it: " + what);
-    }
+    // file_ is a constructed member, so its destructor removes the temporary if this throws.
+    if (labels_fd_ < 0) fail("cannot create a temporary file beside it: " + detail::errno_text());
     ::unlink(labels_name.c_str());  // nameless from here on: the kernel frees it in any case
   }
   /// Same, with the field dims given at once.
@@ -183,8 +133,6 @@ class BinaryDatasetWriter {
   /// Without a successful finish(), removes the temporary file; the target is untouched.
   ~BinaryDatasetWriter() {
     if (labels_fd_ >= 0) ::close(labels_fd_);
-    if (fd_ >= 0) ::close(fd_);
-    if (!finished_ && !temporary_.empty()) ::unlink(temporary_.c_str());
   }
 
   /// Sets the per-field vocabulary sizes, once, before any row. Each dim is >= 1 and their sum
@@ -256,8 +204,7 @@ class BinaryDatasetWriter {
           static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), labels_bytes_ - done));
       if (!detail::pread_all(labels_fd_, chunk.data(), n, done))
         fail("cannot read back the labels: " + detail::errno_text());
-      if (!detail::pwrite_all(fd_, chunk.data(), n, layout.labels_offset + done))
-        fail("cannot write: " + detail::errno_text());
+      file_.write_at(layout.labels_offset + done, chunk.data(), n);
       done += n;
     }
     // Header, field dims and explicit zero padding (the checksum covers every byte).
@@ -280,38 +227,26 @@ class BinaryDatasetWriter {
     const std::uint64_t ids_end = layout.ids_offset + ids_bytes_;
     const std::uint64_t labels_end = layout.labels_offset + labels_bytes_;
     const std::vector<char> zeros(64, '\0');
-    if (!detail::pwrite_all(fd_, head.data(), head.size(), 0) ||
-        !detail::pwrite_all(fd_, zeros.data(), layout.labels_offset - ids_end, ids_end) ||
-        !detail::pwrite_all(fd_, zeros.data(), layout.checksum_offset - labels_end, labels_end))
-      fail("cannot write: " + detail::errno_text());
+    file_.write_at(0, head.data(), head.size());
+    file_.write_at(ids_end, zeros.data(), static_cast<std::size_t>(layout.labels_offset - ids_end));
+    file_.write_at(labels_end, zeros.data(),
+                   static_cast<std::size_t>(layout.checksum_offset - labels_end));
 
     ContentHasher hasher;
     for (std::uint64_t done = 0; done < layout.checksum_offset;) {
       const std::size_t n = static_cast<std::size_t>(
           std::min<std::uint64_t>(chunk.size(), layout.checksum_offset - done));
-      if (!detail::pread_all(fd_, chunk.data(), n, done))
+      if (!detail::pread_all(file_.fd(), chunk.data(), n, done))
         fail("cannot read back for the checksum: " + detail::errno_text());
       hasher.update(chunk.data(), n);
       done += n;
     }
     const std::uint64_t checksum = hasher.finish();
-    if (!detail::pwrite_all(fd_, &checksum, 8, layout.checksum_offset))
-      fail("cannot write: " + detail::errno_text());
-    if (::ftruncate(fd_, static_cast<off_t>(layout.file_bytes)) != 0)
+    file_.write_at(layout.checksum_offset, &checksum, 8);
+    if (::ftruncate(file_.fd(), static_cast<off_t>(layout.file_bytes)) != 0)
       fail("cannot size the file: " + detail::errno_text());
-    if (::fsync(fd_) != 0) fail("cannot flush to disk: " + detail::errno_text());
-    const int closed = ::close(fd_);
-    fd_ = -1;
-    if (closed != 0) fail("cannot close: " + detail::errno_text());
-    if (::rename(temporary_.c_str(), target_.c_str()) != 0)
-      fail("cannot rename the finished file into place: " + detail::errno_text());
+    file_.commit();
     finished_ = true;
-    // Make the rename itself durable; a failure here leaves a complete file, so it is ignored.
-    const int dir = ::open(target_.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
   }
 
   /// Rows appended so far.
@@ -321,7 +256,7 @@ class BinaryDatasetWriter {
   /// The final file name.
   const std::filesystem::path& target() const noexcept { return target_; }
   /// The temporary file rows are written to until finish().
-  const std::filesystem::path& temporary_path() const noexcept { return temporary_; }
+  const std::filesystem::path& temporary_path() const noexcept { return file_.temporary_path(); }
   /// Whether finish() has completed.
   bool finished() const noexcept { return finished_; }
 
@@ -332,10 +267,16 @@ class BinaryDatasetWriter {
     throw DataError(target_.string(), 0, what);
   }
 
+  static std::filesystem::path checked_target(std::filesystem::path target) {
+    if (target.filename().empty())
+      throw InvalidArgument("BinaryDatasetWriter: target '" + target.string() + "' is not a file");
+    if (target.parent_path().empty()) target = std::filesystem::path(".") / target;
+    return target;
+  }
+
   void flush_ids() {
     const std::size_t bytes = ids_buffer_.size() * sizeof(FeatureId);
-    if (!detail::pwrite_all(fd_, ids_buffer_.data(), bytes, ids_at_ + ids_bytes_))
-      fail("cannot write: " + detail::errno_text());
+    file_.write_at(ids_at_ + ids_bytes_, ids_buffer_.data(), bytes);
     ids_bytes_ += bytes;
     ids_buffer_.clear();
   }
@@ -348,8 +289,7 @@ class BinaryDatasetWriter {
   }
 
   std::filesystem::path target_;
-  std::filesystem::path temporary_{};
-  int fd_ = -1;
+  AtomicFileWriter file_;  // after target_, which it is built from
   int labels_fd_ = -1;
   std::vector<std::size_t> field_dims_{};
   std::vector<std::uint64_t> offsets_{};

@@ -4,13 +4,16 @@
 /// parser factory for them, and their canonical text form, which keys the dataset cache and
 /// will be stored with a model so prediction reads files the way training did.
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/key_value_text.hpp"
 #include "deepfm/data/criteo_format.hpp"
 #include "deepfm/data/csv_format.hpp"
 #include "deepfm/data/d2l_format.hpp"
@@ -93,6 +96,59 @@ inline std::string canonical_string(const ReaderOptions& options) {
   text += ";sep=";
   text += options.separator;
   return text;
+}
+
+/// Every reader option as key=value lines (strings escaped), stored in model files so that
+/// predict and eval read files the way training did.
+inline std::string to_text(const ReaderOptions& options) {
+  std::string drop;
+  for (std::size_t i = 0; i < options.drop_columns.size(); ++i)
+    drop += (i ? "," : "") + detail::escape_text(options.drop_columns[i]);
+  std::string text;
+  text += "format=" + std::string(format_name(options.format)) + "\n";
+  text += "fields=" + std::to_string(options.fields) + "\n";
+  text += "label_column=" + detail::escape_text(options.label_column) + "\n";
+  // The count tells an empty list from a list of one empty name.
+  text += "drop_count=" + std::to_string(options.drop_columns.size()) + "\n";
+  text += "drop_columns=" + drop + "\n";
+  text += "separator=" + std::to_string(static_cast<unsigned char>(options.separator)) + "\n";
+  text += "min_count=" + std::to_string(options.encode.min_count) + "\n";
+  text += "hash_buckets=" + std::to_string(options.encode.hash_buckets) + "\n";
+  text += "strict=" + std::to_string(options.encode.strict ? 1 : 0) + "\n";
+  text += "max_line_bytes=" + std::to_string(options.encode.max_line_bytes) + "\n";
+  return text;
+}
+
+/// Parses to_text's output; InvalidArgument naming the key that is missing or bad.
+inline ReaderOptions reader_options_from_text(std::string_view text,
+                                              const std::string& what = "reader options") {
+  const detail::KeyValueReader in(detail::parse_key_values(text, what), what);
+  ReaderOptions options;
+  options.format = parse_format(in.text("format"));
+  options.fields = in.u64("fields");
+  options.label_column = detail::unescape_text(in.text("label_column"));
+  const std::string& drop = in.text("drop_columns");
+  const std::uint64_t drop_count = in.u64("drop_count");
+  for (std::size_t at = 0; drop_count > 0 && at <= drop.size();) {
+    const std::size_t end = std::min(drop.find(',', at), drop.size());
+    options.drop_columns.push_back(
+        detail::unescape_text(std::string_view(drop).substr(at, end - at)));
+    at = end + 1;
+  }
+  if (options.drop_columns.size() != drop_count)
+    throw InvalidArgument(what + ": drop_columns lists " +
+                          std::to_string(options.drop_columns.size()) + " names, drop_count says " +
+                          std::to_string(drop_count));
+  const std::uint64_t separator = in.u64("separator");
+  if (separator == 0 || separator > 255)
+    throw InvalidArgument(what + ": separator code " + std::to_string(separator) +
+                          " is not a byte");
+  options.separator = static_cast<char>(static_cast<unsigned char>(separator));
+  options.encode.min_count = in.u64("min_count");
+  options.encode.hash_buckets = in.u64("hash_buckets");
+  options.encode.strict = in.u64("strict") != 0;
+  options.encode.max_line_bytes = in.u64("max_line_bytes");
+  return options;
 }
 
 }  // namespace deepfm

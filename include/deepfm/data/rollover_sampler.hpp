@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <numeric>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -20,11 +21,24 @@ namespace deepfm {
 /// batch of all rows (shuffled). Epoch e's permutation depends only on (seed, e).
 class RolloverSampler {
  public:
+  /// A sampler whose next epoch is `first_epoch`, opening with the `leftover` rows (as
+  /// leftover() returned them): a checkpoint restores a sampler this way.
   RolloverSampler(std::size_t rows, std::size_t batch_size, std::uint64_t seed,
-                  std::uint64_t first_epoch = 0)
-      : rows_(rows), batch_size_(batch_size), seed_(seed), epoch_(first_epoch) {
+                  std::uint64_t first_epoch = 0, std::vector<std::uint32_t> leftover = {})
+      : rows_(rows),
+        batch_size_(batch_size),
+        seed_(seed),
+        epoch_(first_epoch),
+        leftover_(std::move(leftover)) {
     if (rows == 0) throw InvalidArgument("sampler: no rows to sample");
     if (batch_size == 0) throw InvalidArgument("sampler: batch size must be at least 1");
+    if (leftover_.size() >= batch_size_ && rows_ >= batch_size_)
+      throw InvalidArgument("sampler: " + std::to_string(leftover_.size()) +
+                            " leftover rows make a whole batch of " + std::to_string(batch_size_));
+    for (const std::uint32_t row : leftover_)
+      if (row >= rows_)
+        throw InvalidArgument("sampler: leftover row " + std::to_string(row) + " is past the " +
+                              std::to_string(rows_) + " rows");
   }
 
   /// The row order of the next epoch: batches() full batches of batch_size() rows, back to

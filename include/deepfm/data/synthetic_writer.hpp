@@ -5,7 +5,9 @@
 /// so reading the file back with the d2l rules rebuilds the same categories (values seen
 /// fewer than min_count times fold into the field's default id, as for any d2l file).
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -17,9 +19,13 @@
 
 namespace deepfm {
 
-/// Writes `data` to `path` via a temporary file in the same folder and a rename, so an
-/// interrupted write never leaves a partial file under the final name.
-inline void write_synthetic_d2l(const SyntheticData& data, const std::filesystem::path& path) {
+/// Writes rows [begin, end) of `data` (all rows by default) to `path` via a temporary file in
+/// the same folder and a rename, so an interrupted write never leaves a partial file under the
+/// final name.
+inline void write_synthetic_d2l(const SyntheticData& data, const std::filesystem::path& path,
+                                std::size_t begin = 0, std::size_t end = SIZE_MAX) {
+  end = std::min(end, data.rows());
+  if (begin >= end) throw InvalidArgument("write_synthetic_d2l: no rows in the range");
   const std::size_t fields = data.fields();
   std::vector<std::size_t> offsets(fields);
   for (std::size_t f = 1; f < fields; ++f) offsets[f] = offsets[f - 1] + data.field_dims[f - 1];
@@ -29,14 +35,14 @@ inline void write_synthetic_d2l(const SyntheticData& data, const std::filesystem
   if (out == nullptr) throw DataError(path.string(), 0, "cannot write: cannot create the file");
   std::string line;
   char number[24];
-  for (std::size_t r = 0; r < data.rows(); ++r) {
+  for (std::size_t r = begin; r < end; ++r) {
     line.clear();
     line.push_back(data.labels[r] > 0.5f ? '1' : '0');
     for (std::size_t f = 0; f < fields; ++f) {
       const std::size_t local = data.ids[r * fields + f] - offsets[f];
-      const auto end = std::to_chars(number, number + sizeof(number), local).ptr;
+      const auto digits_end = std::to_chars(number, number + sizeof(number), local).ptr;
       line.push_back('\t');
-      line.append(number, end);
+      line.append(number, digits_end);
     }
     line.push_back('\n');
     if (std::fwrite(line.data(), 1, line.size(), out) != line.size()) {

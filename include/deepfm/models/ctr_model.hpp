@@ -43,6 +43,7 @@ struct EpochStats {
   double seconds = 0;
   double samples_per_second = 0;
   std::optional<Metrics> validation{};  ///< when FitOptions::validation was set
+  std::optional<Metrics> test{};        ///< the trainer's --test set, when given
 };
 
 /// Init sub-streams of the parameter tensors (part of the seed -> model contract).
@@ -66,7 +67,7 @@ class CtrModel {
   CtrModel& operator=(const CtrModel&) = delete;
   CtrModel(CtrModel&&) noexcept = default;  // buffers move with their heap blocks
   CtrModel& operator=(CtrModel&&) noexcept = default;
-  ~CtrModel() = default;
+  virtual ~CtrModel() = default;  // trainers hold an FM or a DeepFM through this base
 
   // ---- shape ----
   std::size_t fields() const noexcept { return field_dims_.size(); }
@@ -78,6 +79,8 @@ class CtrModel {
   std::size_t table_rows() const noexcept { return embedding_.rows(); }
   /// Optimiser steps taken so far.
   std::uint64_t step() const noexcept { return step_; }
+  /// Epochs `fit` (or a trainer, through set_progress) has completed.
+  std::uint64_t epochs_trained() const noexcept { return epochs_trained_; }
 
   // ---- training ----
   /// One optimiser step on `batch`; returns its mean loss (before the step).
@@ -188,6 +191,37 @@ class CtrModel {
   }
   bool needs_sync() const noexcept {
     return embedding_optimizer_.needs_catch_up() || first_order_optimizer_.needs_catch_up();
+  }
+
+  // ---- state, for model files and checkpoints ----
+  /// Calls visit(name, std::span<T>, is_parameter) for every parameter tensor and, with
+  /// `optimizer_state`,
+  /// every optimiser moment, in a fixed order: the state that, with step() and
+  /// epochs_trained(), determines every later step. Brings lazy-exact rows up to date first
+  /// (which changes no value dense mode would hold), so no per-row step needs saving.
+  template <typename Visitor>
+  void visit_state(Visitor&& visit, bool optimizer_state) {
+    sync();
+    visit("embedding", embedding_weights(), true);
+    visit("first_order", first_order_weights(), true);
+    visit("dense", dense_parameters(), true);
+    if (!optimizer_state) return;
+    visit("dense.moment1", dense_optimizer_.first_moment(), false);
+    visit("dense.moment2", dense_optimizer_.second_moment(), false);
+    visit("embedding.moment1", embedding_optimizer_.first_moment(), false);
+    visit("embedding.moment2", embedding_optimizer_.second_moment(), false);
+    visit("first_order.moment1", first_order_optimizer_.first_moment(), false);
+    visit("first_order.moment2", first_order_optimizer_.second_moment(), false);
+  }
+
+  /// Sets the step and epoch counters after visit_state has written a saved state back
+  /// (a resumed run then draws the same dropout masks and batch order as the original).
+  void set_progress(std::uint64_t step, std::uint64_t epochs_trained) {
+    step_ = step;
+    epochs_trained_ = epochs_trained;
+    embedding_optimizer_.reset_step(step);
+    first_order_optimizer_.reset_step(step);
+    sampler_.reset();
   }
 
   // ---- parameters (read and write) ----
@@ -331,18 +365,6 @@ class CtrModel {
       if (batch.labels[r] != 0.0f && batch.labels[r] != 1.0f)
         throw InvalidArgument("label at row " + std::to_string(r) + " is " +
                               std::to_string(batch.labels[r]) + "; labels must be 0 or 1");
-  }
-
-  static void gather_batch(const Batch& data, std::span<const std::uint32_t> rows,
-                           std::vector<FeatureId>& ids, std::vector<float>& labels) {
-    const std::size_t f_count = data.fields;
-    ids.resize(rows.size() * f_count);
-    labels.resize(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      std::copy_n(data.ids.data() + std::size_t{rows[i]} * f_count, f_count,
-                  ids.data() + i * f_count);
-      labels[i] = data.labels[rows[i]];
-    }
   }
 
   /// logits = first_order + fm [+ mlp], summed in that order (as the reference does).

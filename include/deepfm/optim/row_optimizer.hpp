@@ -12,6 +12,7 @@
 ///    when next touched, first replays the zero-gradient steps it skipped. catch_up() replays
 ///    every row before evaluation and saving. Values and moments equal dense mode's.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -66,6 +67,14 @@ class RowOptimizer {
   void catch_up_rows(EmbeddingTable<T>& table, std::span<const FeatureId> ids, std::uint64_t t) {
     if (!lazy_exact()) return;
     for (const FeatureId row : ids) replay_to(table, row, t);
+  }
+
+  /// Declares every row up to date at step t (after its state was restored from a file
+  /// saved in sync).
+  void reset_step(std::uint64_t t) {
+    if (lazy_exact()) std::fill(last_step_.begin(), last_step_.end(), t);
+    current_step_ = t;
+    synced_step_ = t;
   }
 
   /// True when some rows are behind (lazy_exact between a step and catch_up).

@@ -1,0 +1,351 @@
+// `deepfm train`: trains DeepFM or FM on a CTR file (or on built-in generated data), with
+// per-epoch metrics, early stopping, checkpoints and --resume, and saves a .dfm model file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <deepfm/core/parallel_for.hpp>
+#include <deepfm/data/synthetic.hpp>
+#include <deepfm/data/synthetic_writer.hpp>
+#include <deepfm/train/human_format.hpp>
+#include <deepfm/train/json_writer.hpp>
+#include <deepfm/train/learning_curves_svg.hpp>
+#include <deepfm/train/memory_estimate.hpp>
+#include <deepfm/train/model_file.hpp>
+#include <deepfm/train/progress.hpp>
+#include <deepfm/train/trainer.hpp>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data_sets.hpp"
+
+namespace deepfm_cli {
+
+/// Every flag of `deepfm train`.
+struct TrainCommand {
+  std::string train;
+  std::string test;
+  std::string valid;
+  double valid_fraction = 0;
+  ReaderFlags flags;
+  std::string model = "deepfm";
+  std::optional<std::size_t> factors;
+  std::vector<std::size_t> mlp = {30, 20, 10};
+  double dropout = 0.1;
+  std::string optimizer = "adam";
+  std::string adam_mode = "dense";
+  std::optional<double> lr;
+  double l2 = 0;
+  std::size_t batch = 2048;
+  std::size_t epochs = 30;
+  std::size_t early_stop = 0;
+  std::uint64_t seed = 0;
+  int threads = 0;
+  std::string save;
+  std::string checkpoint_dir;
+  std::uint64_t checkpoint_every = 0;
+  bool resume = false;
+  std::string metrics;
+  std::string plot;
+  std::size_t generated_rows = 100000;
+};
+
+inline CLI::App* add_train_command(CLI::App& app, TrainCommand& c) {
+  CLI::App* cmd = app.add_subcommand(
+      "train", "train DeepFM or FM (defaults: d2l's setup; without --train, generated data)");
+  cmd->add_option("--train", c.train, "training file (default: built-in generated data)");
+  cmd->add_option("--test", c.test, "test file, scored after every epoch");
+  auto* valid = cmd->add_option("--valid", c.valid, "validation file (early stopping)");
+  cmd->add_option("--valid-fraction", c.valid_fraction,
+                  "hold out this last fraction of the training rows for validation")
+      ->check(CLI::Range(0.0, 0.9))
+      ->excludes(valid);
+  add_reader_flags(cmd, c.flags);
+  cmd->add_option("--model", c.model, "deepfm or fm")->check(CLI::IsMember({"deepfm", "fm"}));
+  cmd->add_option("--factors", c.factors, "embedding width (default: 10 deepfm, 20 fm)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{4096}));
+  cmd->add_option("--mlp", c.mlp, "hidden layer widths, e.g. 30,20,10 (deepfm)")->delimiter(',');
+  cmd->add_option("--dropout", c.dropout, "dropout rate after each hidden layer (deepfm)")
+      ->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--optimizer", c.optimizer, "adam, adagrad or sgd")
+      ->check(CLI::IsMember({"adam", "adagrad", "sgd"}));
+  cmd->add_option("--adam-mode", c.adam_mode,
+                  "embedding rows: dense (every row, as PyTorch), lazy, or lazy-exact (touched "
+                  "rows, same result as dense)")
+      ->check(CLI::IsMember({"dense", "lazy", "lazy-exact"}));
+  cmd->add_option("--lr", c.lr, "learning rate (default: 0.01 deepfm, 0.02 fm)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--l2", c.l2, "L2 penalty (weight decay)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch", c.batch, "batch size")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
+  cmd->add_option("--epochs", c.epochs, "epochs")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  cmd->add_option("--early-stop", c.early_stop,
+                  "stop after N epochs without a better validation AUC, keep the best (0: off)");
+  cmd->add_option("--seed", c.seed, "seed of initialisation, dropout and batch order");
+  cmd->add_option("--threads", c.threads, "threads (0: OpenMP's default)")
+      ->check(CLI::Range(0, 4096));
+  cmd->add_option("--save", c.save, "write the trained model to this .dfm file");
+  cmd->add_option("--checkpoint-dir", c.checkpoint_dir,
+                  "write DIR/checkpoint.dfm after every epoch (and --checkpoint-every steps)");
+  cmd->add_option("--checkpoint-every", c.checkpoint_every, "also checkpoint every N steps");
+  cmd->add_flag("--resume", c.resume, "continue from DIR/checkpoint.dfm when it exists");
+  cmd->add_option("--metrics", c.metrics, "write one JSON line per epoch to this file");
+  cmd->add_option("--plot", c.plot, "write the learning curves to this SVG file");
+  cmd->add_option("--generated-rows", c.generated_rows,
+                  "rows of the built-in generated data (80% train, 20% test)")
+      ->check(CLI::Range(std::size_t{100}, std::size_t{1} << 30));
+  return cmd;
+}
+
+/// The spec the flags ask for (field dims filled in later).
+inline deepfm::ModelSpec spec_from_flags(const TrainCommand& c) {
+  const deepfm::ModelKind kind =
+      c.model == "fm" ? deepfm::ModelKind::fm : deepfm::ModelKind::deepfm;
+  deepfm::ModelSpec spec = deepfm::ModelSpec::defaults(kind);
+  if (c.factors) spec.factors = *c.factors;
+  if (kind == deepfm::ModelKind::deepfm) {
+    spec.mlp = c.mlp;
+    spec.dropout = c.dropout;
+  }
+  spec.optimizer.kind = c.optimizer == "sgd"       ? deepfm::Optimizer::sgd
+                        : c.optimizer == "adagrad" ? deepfm::Optimizer::adagrad
+                                                   : deepfm::Optimizer::adam;
+  spec.optimizer.adam_mode = c.adam_mode == "lazy"         ? deepfm::AdamMode::lazy
+                             : c.adam_mode == "lazy-exact" ? deepfm::AdamMode::lazy_exact
+                                                           : deepfm::AdamMode::dense;
+  if (c.lr) spec.optimizer.lr = *c.lr;
+  spec.optimizer.l2 = c.l2;
+  spec.seed = c.seed;
+  return spec;
+}
+
+/// The first line where two key=value texts differ, for a clear resume error.
+inline std::string first_difference(const std::string& a, const std::string& b) {
+  std::size_t at = 0;
+  while (at < a.size() && at < b.size()) {
+    const std::size_t end_a = a.find('\n', at);
+    const std::size_t end_b = b.find('\n', at);
+    const std::string line_a = a.substr(at, end_a - at);
+    const std::string line_b = b.substr(at, end_b - at);
+    if (line_a != line_b) return "checkpoint has " + line_a + ", this run asks for " + line_b;
+    if (end_a == std::string::npos || end_b == std::string::npos) break;
+    at = end_a + 1;
+  }
+  return "the settings differ";
+}
+
+/// Writes the built-in generated data (once per seed and size) as d2l files in the cache
+/// folder; returns the training and test paths.
+inline std::pair<std::string, std::string> built_in_data(const TrainCommand& c,
+                                                         const std::filesystem::path& cache) {
+  std::filesystem::create_directories(cache);
+  const std::string stem =
+      "generated-" + std::to_string(c.generated_rows) + "-seed" + std::to_string(c.seed);
+  const std::filesystem::path train = cache / (stem + ".train.tsv");
+  const std::filesystem::path test = cache / (stem + ".test.tsv");
+  // Generating is cheap next to training; it also gives the Bayes-optimal AUC to print.
+  deepfm::SyntheticConfig config;
+  config.rows = c.generated_rows;
+  config.seed = c.seed + 1;
+  const deepfm::SyntheticData data = deepfm::generate_synthetic(config);
+  const std::size_t split = data.rows() * 4 / 5;
+  if (!std::filesystem::exists(train) || !std::filesystem::exists(test)) {
+    deepfm::write_synthetic_d2l(data, test, split, data.rows());
+    deepfm::write_synthetic_d2l(data, train, 0, split);
+  }
+  const auto test_rows = data.slice(split, data.rows());
+  const std::vector<double> true_logits(
+      data.true_logits.begin() + static_cast<std::ptrdiff_t>(split), data.true_logits.end());
+  std::printf(
+      "built-in data: %zu generated rows, %zu fields (80%% train, 20%% test) in %s\n"
+      "the generator's Bayes-optimal test AUC is %.4f: no model can beat it\n",
+      data.rows(), data.fields(), cache.c_str(),
+      deepfm::roc_auc<double>(true_logits, test_rows.labels).value_or(0.5));
+  return {train.string(), test.string()};
+}
+
+inline std::string describe(const deepfm::ModelSpec& spec, std::size_t table_rows) {
+  std::string text = std::string(deepfm::model_kind_name(spec.kind)) + ": " +
+                     std::to_string(spec.field_dims.size()) + " fields, " +
+                     std::to_string(table_rows) + " x " + std::to_string(spec.factors) + " table";
+  if (spec.kind == deepfm::ModelKind::deepfm) {
+    text += ", mlp ";
+    for (std::size_t i = 0; i < spec.mlp.size(); ++i)
+      text += (i ? "-" : "") + std::to_string(spec.mlp[i]);
+    text += ", dropout " + deepfm::detail::exact_text(spec.dropout);
+  }
+  text += ", " + std::string(deepfm::optimizer_name(spec.optimizer.kind)) + " lr " +
+          deepfm::detail::exact_text(spec.optimizer.lr);
+  return text;
+}
+
+inline int run_train(TrainCommand c) {
+  if (c.threads > 0) deepfm::set_max_threads(c.threads);
+  if (c.resume && c.checkpoint_dir.empty())
+    throw deepfm::InvalidArgument("--resume needs --checkpoint-dir");
+  if (c.checkpoint_every > 0 && c.checkpoint_dir.empty())
+    throw deepfm::InvalidArgument("--checkpoint-every needs --checkpoint-dir");
+  const deepfm::ReaderOptions reader = c.flags.options();
+  const std::filesystem::path cache = c.flags.cache_folder();
+  if (c.train.empty()) {
+    if (reader.format != deepfm::Format::d2l)
+      throw deepfm::InvalidArgument("the built-in data is d2l-format; give --train with --format");
+    const auto [train, test] = built_in_data(c, cache);
+    c.train = train;
+    if (c.test.empty()) c.test = test;
+  }
+
+  TrainingFiles files(reader, c.train, cache);
+  const EncodedFile train_file = files.train();
+  std::printf("train: %zu rows from %s (%s)\n", train_file.summary.rows, c.train.c_str(),
+              train_file.summary.cache_hit ? "cache hit" : "encoded");
+  std::optional<EncodedFile> valid_file;
+  std::optional<EncodedFile> test_file;
+  if (!c.valid.empty()) valid_file = files.other(c.valid);
+  if (!c.test.empty()) test_file = files.other(c.test);
+
+  deepfm::TrainerData data;
+  data.train = train_file.dataset.batch();
+  const std::size_t fields = data.train.fields;
+  if (valid_file) data.validation = valid_file->dataset.batch();
+  if (c.valid_fraction > 0) {
+    const auto held =
+        static_cast<std::size_t>(static_cast<double>(data.train.rows()) * c.valid_fraction);
+    if (held == 0 || held >= data.train.rows())
+      throw deepfm::InvalidArgument("--valid-fraction leaves no validation or no training rows");
+    const std::size_t kept = data.train.rows() - held;
+    const deepfm::Batch all = data.train;
+    data.train = deepfm::Batch{all.ids.first(kept * fields), all.labels.first(kept), fields};
+    data.validation =
+        deepfm::Batch{all.ids.subspan(kept * fields), all.labels.subspan(kept), fields};
+  }
+  if (test_file) data.test = test_file->dataset.batch();
+  if (valid_file)
+    std::printf("valid: %zu rows from %s\n", valid_file->summary.rows, c.valid.c_str());
+  if (c.valid_fraction > 0)
+    std::printf("valid: the last %zu training rows\n", data.validation->rows());
+  if (test_file)
+    std::printf("test: %zu rows from %s (%zu of %zu values out of vocabulary)\n",
+                test_file->summary.rows, c.test.c_str(), test_file->summary.oov_cells,
+                test_file->summary.total_cells);
+
+  deepfm::ModelSpec spec = spec_from_flags(c);
+  spec.field_dims = files.vocabulary().field_dims();
+
+  deepfm::TrainerOptions options;
+  options.epochs = c.epochs;
+  options.batch_size = c.batch;
+  options.early_stop = c.early_stop;
+  options.checkpoint_every = c.checkpoint_every;
+  if (!c.checkpoint_dir.empty()) {
+    std::filesystem::create_directories(c.checkpoint_dir);
+    options.checkpoint_file = std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
+  }
+  // Batch size and early stopping change the run too, so a resume must match them.
+  const std::string fingerprint =
+      files.fingerprint() + ";batch=" + std::to_string(c.batch) +
+      ";valid_fraction=" + deepfm::detail::exact_text(c.valid_fraction) +
+      ";early_stop=" + std::to_string(c.early_stop);
+
+  std::unique_ptr<deepfm::CtrModel<float>> model;
+  std::optional<deepfm::TrainingProgress> resumed;
+  std::vector<std::vector<float>> best_parameters;
+  if (c.resume && std::filesystem::exists(options.checkpoint_file)) {
+    deepfm::LoadedModel<float> loaded = deepfm::load_model_file<float>(options.checkpoint_file);
+    if (!loaded.progress)
+      throw deepfm::InvalidArgument(options.checkpoint_file.string() +
+                                    " is a model, not a checkpoint");
+    if (deepfm::to_text(loaded.spec) != deepfm::to_text(spec))
+      throw deepfm::InvalidArgument(
+          "cannot resume from " + options.checkpoint_file.string() + ": " +
+          first_difference(deepfm::to_text(loaded.spec), deepfm::to_text(spec)));
+    model = std::move(loaded.model);
+    resumed = std::move(loaded.progress);
+    best_parameters = std::move(loaded.best_parameters);
+    std::printf("resuming from %s: %zu epochs done, step %llu\n", options.checkpoint_file.c_str(),
+                resumed->history.size(), static_cast<unsigned long long>(model->step()));
+  } else {
+    if (c.resume)
+      std::printf("no checkpoint in %s yet: starting afresh\n", c.checkpoint_dir.c_str());
+    model = deepfm::make_model<float>(spec);
+  }
+
+  std::size_t vocabulary_values = 0;
+  std::size_t vocabulary_bytes = 0;
+  for (std::size_t f = 0; f < files.vocabulary().fields(); ++f)
+    for (const std::string& value : files.vocabulary().kept_values(f)) {
+      ++vocabulary_values;
+      vocabulary_bytes += value.size();
+    }
+  const std::size_t eval_rows =
+      std::max(data.validation ? data.validation->rows() : 0, data.test ? data.test->rows() : 0);
+  const std::size_t held_rows = train_file.summary.rows +
+                                (valid_file ? valid_file->summary.rows : 0) +
+                                (test_file ? test_file->summary.rows : 0);
+  const deepfm::MemoryEstimate memory = deepfm::estimate_training_memory(
+      spec, sizeof(float), data.train.rows(), eval_rows, held_rows, c.batch, c.early_stop > 0,
+      vocabulary_values, vocabulary_bytes);
+  std::printf("%s\n", describe(spec, model->table_rows()).c_str());
+  std::printf("memory: about %s (parameters %s, optimizer %s, data %s, batch work %s)\n",
+              deepfm::human_bytes(memory.total()).c_str(),
+              deepfm::human_bytes(memory.parameters).c_str(),
+              deepfm::human_bytes(memory.optimizer_state).c_str(),
+              deepfm::human_bytes(memory.datasets).c_str(),
+              deepfm::human_bytes(memory.workspace + memory.gradients).c_str());
+  std::fflush(stdout);
+
+  deepfm::Trainer<float> trainer(*model, spec, reader, files.vocabulary(), options, fingerprint);
+  if (resumed) trainer.resume(std::move(*resumed), std::move(best_parameters));
+
+  std::optional<std::ofstream> metrics_out;
+  if (!c.metrics.empty()) {
+    metrics_out.emplace(c.metrics, std::ios::trunc);
+    if (!*metrics_out) throw deepfm::DataError(c.metrics, 0, "cannot write the metrics file");
+    for (const deepfm::EpochStats& stats : trainer.progress().history)
+      *metrics_out << deepfm::epoch_json(stats) << '\n';
+    metrics_out->flush();
+  }
+  deepfm::ProgressReporter progress(stdout);
+  std::vector<deepfm::EpochStats> history = trainer.progress().history;
+  const std::string title = describe(spec, model->table_rows());
+  deepfm::TrainerCallbacks callbacks;
+  callbacks.on_epoch_begin = [&](std::size_t epoch, std::size_t total, std::size_t steps,
+                                 std::size_t done) {
+    progress.begin_epoch(epoch, total, steps, done);
+  };
+  callbacks.on_step = [&](std::size_t done, double loss, double rate) {
+    progress.step(done, loss, rate);
+  };
+  callbacks.on_epoch_end = [&](const deepfm::EpochStats& stats) {
+    progress.end_epoch(stats);
+    history.push_back(stats);
+    if (metrics_out) {
+      *metrics_out << deepfm::epoch_json(stats) << '\n';
+      metrics_out->flush();
+      if (!*metrics_out) throw deepfm::DataError(c.metrics, 0, "cannot write the metrics file");
+    }
+    if (!c.plot.empty()) deepfm::write_learning_curves_svg(c.plot, history, title);
+  };
+  const deepfm::TrainResult result = trainer.run(data, callbacks);
+
+  if (result.best_epoch > 0)
+    std::printf("%s at epoch %zu (best validation AUC %.4f); that epoch's model is kept\n",
+                result.stopped_early ? "stopped early" : "finished", result.best_epoch,
+                trainer.progress().best_auc);
+  if (!c.save.empty()) {
+    deepfm::save_model_file<float>(c.save, *model, spec, reader, files.vocabulary());
+    std::printf("saved %s\n", c.save.c_str());
+  }
+  if (data.test) {
+    const deepfm::Metrics m = model->evaluate(*data.test);
+    std::printf("test: auc %.4f  logloss %.4f  accuracy %.4f  (%zu rows)\n", m.auc.value_or(0.5),
+                m.logloss, m.accuracy, m.rows);
+  }
+  return 0;
+}
+
+}  // namespace deepfm_cli

@@ -1,0 +1,214 @@
+#pragma once
+/// @file
+/// The training loop behind `deepfm train`: d2l's rollover batch order, per-epoch metrics on
+/// the validation and test sets, early stopping on validation AUC with the best epoch
+/// restored, and checkpoints (every epoch and every N steps) from which a resumed run ends
+/// bit-identical to an uninterrupted one.
+///
+/// Why resuming is exact: every random draw is counter-based (dropout masks from (seed, step),
+/// the epoch permutation from (seed, epoch)), so the state is the parameters, the optimiser
+/// moments, the step, and the sampler position (epoch, the rows it opened with, batches done).
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "deepfm/core/batch.hpp"
+#include "deepfm/core/error.hpp"
+#include "deepfm/data/rollover_sampler.hpp"
+#include "deepfm/data/vocabulary.hpp"
+#include "deepfm/models/ctr_model.hpp"
+#include "deepfm/train/model_file.hpp"
+#include "deepfm/train/model_spec.hpp"
+
+namespace deepfm {
+
+/// How long to train and when to save.
+struct TrainerOptions {
+  std::size_t epochs = 30;
+  std::size_t batch_size = 2048;
+  std::size_t early_stop = 0;               ///< stop after N epochs without a better valid AUC
+  std::uint64_t checkpoint_every = 0;       ///< also checkpoint every N steps (0: epochs only)
+  std::filesystem::path checkpoint_file{};  ///< where checkpoints go (empty: none)
+};
+
+/// The data a run trains and scores on.
+struct TrainerData {
+  Batch train{};
+  std::optional<Batch> validation{};
+  std::optional<Batch> test{};
+};
+
+/// Hooks for progress reporting; each may be empty.
+struct TrainerCallbacks {
+  /// (epoch, total epochs, batches in the epoch, batches already done when resuming)
+  std::function<void(std::size_t, std::size_t, std::size_t, std::size_t)> on_epoch_begin{};
+  /// (batches done in the epoch, mean loss so far, samples per second so far)
+  std::function<void(std::size_t, double, double)> on_step{};
+  std::function<void(const EpochStats&)> on_epoch_end{};
+  std::function<void(const std::filesystem::path&)> on_checkpoint{};
+};
+
+/// What a run did.
+struct TrainResult {
+  std::vector<EpochStats> history;  ///< every epoch, including those before a resume
+  std::size_t best_epoch = 0;       ///< early stopping: the epoch restored (0: not used)
+  bool stopped_early = false;
+};
+
+/// Trains one model; what it saves names the spec, reader options and vocabulary given here.
+template <typename T>
+class Trainer {
+ public:
+  Trainer(CtrModel<T>& model, ModelSpec spec, ReaderOptions reader, const Vocabulary& vocabulary,
+          TrainerOptions options, std::string data_fingerprint)
+      : model_(model),
+        spec_(std::move(spec)),
+        reader_(std::move(reader)),
+        vocabulary_(vocabulary),
+        options_(std::move(options)) {
+    if (options_.batch_size == 0) throw InvalidArgument("batch size must be at least 1");
+    progress_.data_fingerprint = std::move(data_fingerprint);
+  }
+
+  /// Continues from a checkpoint's position (the model must hold the checkpoint's state).
+  void resume(TrainingProgress progress, std::vector<std::vector<T>> best_parameters) {
+    if (progress.data_fingerprint != progress_.data_fingerprint)
+      throw InvalidArgument(
+          "the checkpoint was made on other data or reader options; remove it or train on the "
+          "same data (checkpoint: " +
+          progress.data_fingerprint + "; this run: " + progress_.data_fingerprint + ")");
+    progress_ = std::move(progress);
+    best_parameters_ = std::move(best_parameters);
+  }
+
+  /// Trains until options.epochs epochs are done (counting those before a resume) or early
+  /// stopping ends the run; with early stopping the model ends as its best epoch.
+  TrainResult run(const TrainerData& data, const TrainerCallbacks& callbacks = {}) {
+    if (data.train.rows() == 0) throw InvalidArgument("the training set is empty");
+    if (options_.early_stop > 0 && !data.validation)
+      throw InvalidArgument("early stopping needs a validation set (--valid or --valid-fraction)");
+    std::vector<FeatureId> batch_ids;
+    std::vector<float> batch_labels;
+    while (progress_.history.size() < options_.epochs && !early_stop_due()) {
+      const std::size_t epoch = progress_.history.size() + 1;
+      RolloverSampler sampler(data.train.rows(), options_.batch_size, spec_.seed,
+                              progress_.sampler_epoch, progress_.epoch_leftover);
+      const std::vector<std::uint32_t> order = sampler.next_epoch();
+      const std::size_t batch_size = sampler.batch_size();
+      const std::size_t batches = order.size() / batch_size;
+      if (callbacks.on_epoch_begin)
+        callbacks.on_epoch_begin(epoch, options_.epochs, batches,
+                                 static_cast<std::size_t>(progress_.batches_done));
+      const auto start = std::chrono::steady_clock::now();
+      const double seconds_before = progress_.epoch_seconds;
+      const auto elapsed = [&] {
+        return seconds_before +
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      };
+      std::size_t trained_here = 0;
+      for (auto b = static_cast<std::size_t>(progress_.batches_done); b < batches; ++b) {
+        gather_batch(data.train, std::span(order).subspan(b * batch_size, batch_size), batch_ids,
+                     batch_labels);
+        progress_.epoch_loss_sum +=
+            model_.train_step(Batch{batch_ids, batch_labels, data.train.fields});
+        progress_.batches_done = b + 1;
+        ++trained_here;
+        if (callbacks.on_step)
+          callbacks.on_step(b + 1, progress_.epoch_loss_sum / static_cast<double>(b + 1),
+                            static_cast<double>(trained_here * batch_size) /
+                                std::max(elapsed() - seconds_before, 1e-9));
+        if (options_.checkpoint_every > 0 && model_.step() % options_.checkpoint_every == 0 &&
+            b + 1 < batches) {
+          progress_.epoch_seconds = elapsed();
+          save_checkpoint(callbacks);
+        }
+      }
+
+      EpochStats stats;
+      stats.epoch = epoch;
+      stats.train_loss = progress_.epoch_loss_sum / static_cast<double>(batches);
+      stats.seconds = elapsed();
+      stats.samples_per_second = static_cast<double>(order.size()) / std::max(stats.seconds, 1e-9);
+      if (data.validation) stats.validation = model_.evaluate(*data.validation);
+      if (data.test) stats.test = model_.evaluate(*data.test);
+      progress_.sampler_epoch = sampler.epoch();
+      progress_.epoch_leftover.assign(sampler.leftover().begin(), sampler.leftover().end());
+      progress_.batches_done = 0;
+      progress_.epoch_loss_sum = 0;
+      progress_.epoch_seconds = 0;
+      progress_.history.push_back(stats);
+      if (options_.early_stop > 0 && stats.validation && stats.validation->auc &&
+          *stats.validation->auc > progress_.best_auc) {
+        progress_.best_auc = *stats.validation->auc;
+        progress_.best_epoch = epoch;
+        copy_parameters_out();
+      }
+      if (callbacks.on_epoch_end) callbacks.on_epoch_end(stats);
+      save_checkpoint(callbacks);
+    }
+
+    TrainResult result;
+    result.history = progress_.history;
+    result.stopped_early = early_stop_due() && progress_.history.size() < options_.epochs;
+    if (options_.early_stop > 0 && progress_.best_epoch > 0) {
+      copy_parameters_in();
+      result.best_epoch = static_cast<std::size_t>(progress_.best_epoch);
+    }
+    return result;
+  }
+
+  const TrainingProgress& progress() const noexcept { return progress_; }
+
+ private:
+  bool early_stop_due() const noexcept {
+    // An epoch without a validation AUC (one class only) counts as not better.
+    return options_.early_stop > 0 &&
+           progress_.history.size() >= progress_.best_epoch + options_.early_stop &&
+           !progress_.history.empty();
+  }
+
+  void copy_parameters_out() {
+    best_parameters_.clear();
+    model_.visit_state([&](std::string_view, std::span<T> values,
+                           bool) { best_parameters_.emplace_back(values.begin(), values.end()); },
+                       false);
+  }
+
+  void copy_parameters_in() {
+    std::size_t i = 0;
+    model_.visit_state(
+        [&](std::string_view name, std::span<T> values, bool) {
+          if (i >= best_parameters_.size() || best_parameters_[i].size() != values.size())
+            throw InternalError("best-epoch parameters do not match tensor " + std::string(name));
+          std::copy(best_parameters_[i].begin(), best_parameters_[i].end(), values.begin());
+          ++i;
+        },
+        false);
+  }
+
+  void save_checkpoint(const TrainerCallbacks& callbacks) {
+    if (options_.checkpoint_file.empty()) return;
+    save_model_file<T>(options_.checkpoint_file, model_, spec_, reader_, vocabulary_, &progress_,
+                       options_.early_stop > 0 ? &best_parameters_ : nullptr);
+    if (callbacks.on_checkpoint) callbacks.on_checkpoint(options_.checkpoint_file);
+  }
+
+  CtrModel<T>& model_;
+  ModelSpec spec_;
+  ReaderOptions reader_;
+  const Vocabulary& vocabulary_;
+  TrainerOptions options_;
+  TrainingProgress progress_;
+  std::vector<std::vector<T>> best_parameters_;
+};
+
+}  // namespace deepfm

@@ -1,0 +1,163 @@
+// train/model_file.hpp: model files and checkpoints round-trip bit for bit; damaged, foreign
+// and mismatched files are ModelFileErrors naming the file.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <deepfm/data/synthetic.hpp>
+#include <deepfm/train/model_file.hpp>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "support/scratch_dir.hpp"
+
+namespace {
+
+deepfm::Vocabulary small_vocabulary(std::size_t fields, std::size_t kept) {
+  std::vector<std::vector<std::string>> values(fields);
+  for (std::size_t f = 0; f < fields; ++f)
+    for (std::size_t v = 0; v < kept; ++v)
+      values[f].push_back("f" + std::to_string(f) + "v" + std::to_string(v));
+  return deepfm::Vocabulary::from_kept_values(values, 4);
+}
+
+deepfm::ModelSpec small_spec(deepfm::ModelKind kind) {
+  deepfm::ModelSpec spec = deepfm::ModelSpec::defaults(kind);
+  spec.factors = 3;
+  if (kind == deepfm::ModelKind::deepfm) spec.mlp = {6, 5};
+  spec.seed = 4;
+  spec.field_dims = std::vector<std::size_t>(4, 8);
+  return spec;
+}
+
+deepfm::SyntheticData small_data() {
+  deepfm::SyntheticConfig config;
+  config.rows = 600;
+  config.field_dims = std::vector<std::size_t>(4, 8);
+  config.seed = 2;
+  return deepfm::generate_synthetic(config);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("Model file save then load predicts bit-identical probabilities",
+                   "[train][model_file]", float, double) {
+  using T = TestType;
+  const auto kind = GENERATE(deepfm::ModelKind::deepfm, deepfm::ModelKind::fm);
+  deepfm::test::ScratchDir dir("model_file_roundtrip");
+  const deepfm::ModelSpec spec = small_spec(kind);
+  const deepfm::SyntheticData data = small_data();
+  auto model = deepfm::make_model<T>(spec);
+  model->fit(data.batch(), {.epochs = 2, .batch_size = 64});
+  deepfm::ReaderOptions reader;
+  reader.format = deepfm::Format::csv;
+  reader.label_column = "click, \"yes\"\n%";
+  reader.drop_columns = {"id", "a,b", ""};
+  reader.separator = ';';
+  reader.encode.min_count = 7;
+  const deepfm::Vocabulary vocabulary = small_vocabulary(4, 7);
+  deepfm::save_model_file<T>(dir.path / "m.dfm", *model, spec, reader, vocabulary);
+
+  const deepfm::LoadedModel<T> loaded = deepfm::load_model_file<T>(dir.path / "m.dfm");
+  CHECK(deepfm::to_text(loaded.spec) == deepfm::to_text(spec));
+  CHECK(deepfm::to_text(loaded.reader) == deepfm::to_text(reader));
+  CHECK(loaded.reader.drop_columns == reader.drop_columns);
+  CHECK(loaded.reader.label_column == reader.label_column);
+  CHECK_FALSE(loaded.progress.has_value());
+  CHECK(loaded.vocabulary.field_dims() == vocabulary.field_dims());
+  for (std::size_t f = 0; f < 4; ++f)
+    CHECK(std::vector<std::string>(loaded.vocabulary.kept_values(f).begin(),
+                                   loaded.vocabulary.kept_values(f).end()) ==
+          std::vector<std::string>(vocabulary.kept_values(f).begin(),
+                                   vocabulary.kept_values(f).end()));
+  const std::vector<T> before = model->predict(data.batch().ids);
+  const std::vector<T> after = loaded.model->predict(data.batch().ids);
+  REQUIRE(before.size() == after.size());
+  CHECK(std::memcmp(before.data(), after.data(), before.size() * sizeof(T)) == 0);
+}
+
+TEST_CASE("Model file with a hashing vocabulary round-trips", "[train][model_file]") {
+  deepfm::test::ScratchDir dir("model_file_hashing");
+  deepfm::ModelSpec spec = small_spec(deepfm::ModelKind::fm);
+  spec.field_dims = std::vector<std::size_t>(4, 32);
+  auto model = deepfm::make_model<float>(spec);
+  deepfm::ReaderOptions reader;
+  reader.encode.hash_buckets = 32;
+  deepfm::save_model_file<float>(dir.path / "h.dfm", *model, spec, reader,
+                                 deepfm::Vocabulary::hashing(4, 32));
+  const auto loaded = deepfm::load_model_file<float>(dir.path / "h.dfm");
+  CHECK(loaded.vocabulary.is_hashing());
+  CHECK(loaded.vocabulary.encode(2, "abc") == deepfm::Vocabulary::hashing(4, 32).encode(2, "abc"));
+}
+
+TEST_CASE("Model file errors name the file and the problem", "[train][model_file]") {
+  deepfm::test::ScratchDir dir("model_file_errors");
+  const deepfm::ModelSpec spec = small_spec(deepfm::ModelKind::deepfm);
+  auto model = deepfm::make_model<float>(spec);
+  const auto path = dir.path / "m.dfm";
+  deepfm::save_model_file<float>(path, *model, spec, {}, small_vocabulary(4, 7));
+
+  SECTION("another element type") {
+    CHECK_THROWS_WITH(deepfm::load_model_file<double>(path),
+                      Catch::Contains("m.dfm") && Catch::Contains("f32"));
+  }
+  SECTION("a vocabulary that does not fit the model") {
+    deepfm::save_model_file<float>(path, *model, spec, {}, small_vocabulary(4, 5));
+    CHECK_THROWS_AS(deepfm::load_model_file<float>(path), deepfm::ModelFileError);
+  }
+  SECTION("a truncated file") {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const std::size_t keep :
+         {std::size_t{0}, std::size_t{7}, bytes.size() / 2, bytes.size() - 1}) {
+      std::ofstream(dir.path / "t.dfm", std::ios::binary | std::ios::trunc)
+          .write(bytes.data(), static_cast<std::streamsize>(keep));
+      CHECK_THROWS_WITH(deepfm::load_model_file<float>(dir.path / "t.dfm"),
+                        Catch::Contains("t.dfm"));
+    }
+  }
+  SECTION("a flipped bit") {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    bytes[bytes.size() / 3] = static_cast<char>(bytes[bytes.size() / 3] ^ 0x10);
+    std::ofstream(dir.path / "b.dfm", std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    CHECK_THROWS_AS(deepfm::load_model_file<float>(dir.path / "b.dfm"), deepfm::ModelFileError);
+  }
+  SECTION("a foreign file, a missing file, a folder") {
+    std::ofstream(dir.path / "x.csv") << "1\t2\t3\n";
+    CHECK_THROWS_AS(deepfm::load_model_file<float>(dir.path / "x.csv"), deepfm::ModelFileError);
+    CHECK_THROWS_AS(deepfm::load_model_file<float>(dir.path / "missing.dfm"),
+                    deepfm::ModelFileError);
+    CHECK_THROWS_AS(deepfm::load_model_file<float>(dir.path), deepfm::ModelFileError);
+  }
+}
+
+TEST_CASE("Model spec text round-trips every double and rejects bad values",
+          "[train][model_file]") {
+  deepfm::ModelSpec spec = small_spec(deepfm::ModelKind::deepfm);
+  spec.optimizer.lr = 0.1 + 0.2;  // not a short decimal
+  spec.optimizer.l2 = 1e-300;
+  spec.dropout = 1.0 / 3.0;
+  spec.optimizer.adam_mode = deepfm::AdamMode::lazy_exact;
+  const deepfm::ModelSpec back = deepfm::model_spec_from_text(deepfm::to_text(spec));
+  CHECK(back.optimizer.lr == spec.optimizer.lr);
+  CHECK(back.optimizer.l2 == spec.optimizer.l2);
+  CHECK(back.dropout == spec.dropout);
+  CHECK(back.optimizer.adam_mode == deepfm::AdamMode::lazy_exact);
+  CHECK(deepfm::to_text(back) == deepfm::to_text(spec));
+  std::string text = deepfm::to_text(spec);
+  CHECK_THROWS_WITH(
+      deepfm::model_spec_from_text(text.replace(text.find("factors=3"), 9, "factors=x")),
+      Catch::Contains("factors"));
+  CHECK_THROWS_WITH(deepfm::model_spec_from_text("model=deepfm\n"), Catch::Contains("missing"));
+  CHECK_THROWS_AS(deepfm::model_spec_from_text("model=svm\n"), deepfm::InvalidArgument);
+}
+
+TEST_CASE("Escaped text round-trips separators and newlines", "[train][model_file]") {
+  for (const std::string text : {"", "plain", "a,b", "%41", "line\nbreak\r", "100%"})
+    CHECK(deepfm::detail::unescape_text(deepfm::detail::escape_text(text)) == text);
+  CHECK(deepfm::detail::escape_text("a,b").find(',') == std::string::npos);
+  CHECK_THROWS_AS(deepfm::detail::unescape_text("%4"), deepfm::InvalidArgument);
+  CHECK_THROWS_AS(deepfm::detail::unescape_text("%zz"), deepfm::InvalidArgument);
+}
