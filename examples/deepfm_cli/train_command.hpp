@@ -51,6 +51,7 @@ struct TrainCommand {
   std::string metrics;
   std::string plot;
   std::size_t generated_rows = 100000;
+  std::uint64_t max_memory = 0;  ///< 0: default_memory_limit()
 };
 
 inline CLI::App* add_train_command(CLI::App& app, TrainCommand& c) {
@@ -95,6 +96,10 @@ inline CLI::App* add_train_command(CLI::App& app, TrainCommand& c) {
   cmd->add_flag("--resume", c.resume, "continue from DIR/checkpoint.dfm when it exists");
   cmd->add_option("--metrics", c.metrics, "write one JSON line per epoch to this file");
   cmd->add_option("--plot", c.plot, "write the learning curves to this SVG file");
+  cmd->add_option("--max-memory", c.max_memory,
+                  "refuse to start a run that needs more (e.g. 8G, 512M; default: the smaller of "
+                  "the available memory and the cgroup limit)")
+      ->transform(CLI::AsSizeValue(false));
   cmd->add_option("--generated-rows", c.generated_rows,
                   "rows of the built-in generated data (80% train, 20% test)")
       ->check(CLI::Range(std::size_t{100}, std::size_t{1} << 30));
@@ -168,7 +173,9 @@ inline std::pair<std::string, std::string> built_in_data(const TrainCommand& c,
   return {train.string(), test.string()};
 }
 
-inline std::string describe(const deepfm::ModelSpec& spec, std::size_t table_rows) {
+inline std::string describe(const deepfm::ModelSpec& spec) {
+  std::size_t table_rows = 0;
+  for (const std::size_t dim : spec.field_dims) table_rows += dim;
   std::string text = std::string(deepfm::model_kind_name(spec.kind)) + ": " +
                      std::to_string(spec.field_dims.size()) + " fields, " +
                      std::to_string(table_rows) + " x " + std::to_string(spec.factors) + " table";
@@ -244,12 +251,53 @@ inline int run_train(TrainCommand c) {
   if (!c.checkpoint_dir.empty()) {
     std::filesystem::create_directories(c.checkpoint_dir);
     options.checkpoint_file = std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
+    // A run killed inside a save leaves its temporary file behind (nothing can run on
+    // SIGKILL); this run owns the folder, so it clears them.
+    const std::string stale = "." + options.checkpoint_file.filename().string() + ".tmp-";
+    for (const auto& entry : std::filesystem::directory_iterator(c.checkpoint_dir))
+      if (entry.path().filename().string().rfind(stale, 0) == 0)
+        std::filesystem::remove(entry.path());
   }
   // Batch size and early stopping change the run too, so a resume must match them.
   const std::string fingerprint =
       files.fingerprint() + ";batch=" + std::to_string(c.batch) +
       ";valid_fraction=" + deepfm::detail::exact_text(c.valid_fraction) +
       ";early_stop=" + std::to_string(c.early_stop);
+
+  std::size_t vocabulary_values = 0;
+  std::size_t vocabulary_bytes = 0;
+  for (std::size_t f = 0; f < files.vocabulary().fields(); ++f)
+    for (const std::string& value : files.vocabulary().kept_values(f)) {
+      ++vocabulary_values;
+      vocabulary_bytes += value.size();
+    }
+  const std::size_t eval_rows =
+      std::max(data.validation ? data.validation->rows() : 0, data.test ? data.test->rows() : 0);
+  const std::size_t held_rows = train_file.summary.rows +
+                                (valid_file ? valid_file->summary.rows : 0) +
+                                (test_file ? test_file->summary.rows : 0);
+  const deepfm::MemoryEstimate memory = deepfm::estimate_training_memory(
+      spec, sizeof(float), data.train.rows(), eval_rows, held_rows, c.batch, c.early_stop > 0,
+      vocabulary_values, vocabulary_bytes);
+  std::string limit_source = "--max-memory";
+  const std::uint64_t limit =
+      c.max_memory > 0 ? c.max_memory : deepfm::default_memory_limit(&limit_source);
+  if (limit > 0 && memory.total() > limit)
+    throw deepfm::Error(
+        "the run needs about " + deepfm::human_bytes(memory.total()) + " (parameters " +
+        deepfm::human_bytes(memory.parameters) + ", optimizer " +
+        deepfm::human_bytes(memory.optimizer_state) + ", data " +
+        deepfm::human_bytes(memory.datasets) + ") but " + limit_source + " allows " +
+        deepfm::human_bytes(limit) +
+        "; use --hash-buckets, fewer --factors or a smaller model, or raise --max-memory");
+  std::printf("%s\n", describe(spec).c_str());
+  std::printf("memory: about %s (parameters %s, optimizer %s, data %s, batch work %s)\n",
+              deepfm::human_bytes(memory.total()).c_str(),
+              deepfm::human_bytes(memory.parameters).c_str(),
+              deepfm::human_bytes(memory.optimizer_state).c_str(),
+              deepfm::human_bytes(memory.datasets).c_str(),
+              deepfm::human_bytes(memory.workspace + memory.gradients).c_str());
+  std::fflush(stdout);
 
   std::unique_ptr<deepfm::CtrModel<float>> model;
   std::optional<deepfm::TrainingProgress> resumed;
@@ -274,30 +322,6 @@ inline int run_train(TrainCommand c) {
     model = deepfm::make_model<float>(spec);
   }
 
-  std::size_t vocabulary_values = 0;
-  std::size_t vocabulary_bytes = 0;
-  for (std::size_t f = 0; f < files.vocabulary().fields(); ++f)
-    for (const std::string& value : files.vocabulary().kept_values(f)) {
-      ++vocabulary_values;
-      vocabulary_bytes += value.size();
-    }
-  const std::size_t eval_rows =
-      std::max(data.validation ? data.validation->rows() : 0, data.test ? data.test->rows() : 0);
-  const std::size_t held_rows = train_file.summary.rows +
-                                (valid_file ? valid_file->summary.rows : 0) +
-                                (test_file ? test_file->summary.rows : 0);
-  const deepfm::MemoryEstimate memory = deepfm::estimate_training_memory(
-      spec, sizeof(float), data.train.rows(), eval_rows, held_rows, c.batch, c.early_stop > 0,
-      vocabulary_values, vocabulary_bytes);
-  std::printf("%s\n", describe(spec, model->table_rows()).c_str());
-  std::printf("memory: about %s (parameters %s, optimizer %s, data %s, batch work %s)\n",
-              deepfm::human_bytes(memory.total()).c_str(),
-              deepfm::human_bytes(memory.parameters).c_str(),
-              deepfm::human_bytes(memory.optimizer_state).c_str(),
-              deepfm::human_bytes(memory.datasets).c_str(),
-              deepfm::human_bytes(memory.workspace + memory.gradients).c_str());
-  std::fflush(stdout);
-
   deepfm::Trainer<float> trainer(*model, spec, reader, files.vocabulary(), options, fingerprint);
   if (resumed) trainer.resume(std::move(*resumed), std::move(best_parameters));
 
@@ -311,7 +335,7 @@ inline int run_train(TrainCommand c) {
   }
   deepfm::ProgressReporter progress(stdout);
   std::vector<deepfm::EpochStats> history = trainer.progress().history;
-  const std::string title = describe(spec, model->table_rows());
+  const std::string title = describe(spec);
   deepfm::TrainerCallbacks callbacks;
   callbacks.on_epoch_begin = [&](std::size_t epoch, std::size_t total, std::size_t steps,
                                  std::size_t done) {

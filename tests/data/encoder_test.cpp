@@ -310,7 +310,8 @@ TEST_CASE("Encoder refuses a file without records", "[data]") {
   }
   const auto bad_only = dir.write("bad_only.csv", "1\ta\tb\n");
   CHECK(data_error([&] { deepfm::encode_file(bad_only, vocabulary, d2l(1), {}, report); }).what() ==
-        bad_only + ": no records (1 bad lines skipped)");
+        bad_only + ": no records (1 bad lines skipped; the first: " + bad_only +
+            ":1: expected 2 fields (label + 1 categorical), found 3)");
   CHECK(data_error([&] {
           deepfm::build_vocabulary(dir.path.string() + "/missing.csv", d2l(), {}, report);
         }).line() == 0);
@@ -347,7 +348,8 @@ TEST_CASE("Encoder encodes a test file with the training vocabulary and counts O
   CHECK(std::string(error.what()) == narrow + ":1: expected 3 fields as in training, found 2");
   CHECK(data_error([&] {
           deepfm::encode_file(narrow, train.vocabulary, d2l(), {}, report);
-        }).what() == narrow + ": no records (2 bad lines skipped)");
+        }).what() == narrow + ": no records (2 bad lines skipped; the first: " + narrow +
+                         ":1: expected 3 fields as in training, found 2)");
 }
 
 TEST_CASE("Encoder hashing mode needs no vocabulary pass", "[data]") {

@@ -111,3 +111,38 @@ TEST_CASE("LineReader reads the shared d2l sample", "[data]") {
   CHECK(lines.front().find('\r') == std::string::npos);
   CHECK(lines.back().find('\r') == std::string::npos);
 }
+
+TEST_CASE("LineReader bounds lines at 1 MiB by default", "[data]") {
+  const ScratchDir dir;
+  const std::string longest(deepfm::kDefaultMaxLineBytes, 'x');
+  const auto fits = dir.write("fits.txt", "a\n" + longest + "\n");
+  deepfm::LineReader reader(fits.string());  // the default bound
+  std::string_view line;
+  REQUIRE(reader.next(line));
+  REQUIRE(reader.next(line));
+  CHECK(line.size() == deepfm::kDefaultMaxLineBytes);
+  const auto over = dir.write("over.txt", "a\n" + longest + "y\n");
+  deepfm::LineReader too_long(over.string());
+  REQUIRE(too_long.next(line));
+  CHECK_THROWS_WITH(
+      too_long.next(line),
+      Catch::Contains("over.txt:2: line longer than 1048576 bytes (--max-line-bytes)"));
+}
+
+TEST_CASE("LineReader refuses an unreadable file naming it", "[data]") {
+  const ScratchDir dir;
+  const auto file = dir.write("locked.txt", "1\ta\n");
+  fs::permissions(file, fs::perms::none);
+  if (std::ifstream(file).good()) {  // root reads any file
+    WARN("SKIPPED: " << file << " is readable despite mode 000 (running as root?)");
+    return;
+  }
+  try {
+    read_all(file);
+    FAIL("read a file of mode 000");
+  } catch (const deepfm::DataError& error) {
+    CHECK(error.file() == file.string());
+    CHECK(error.line() == 0);
+    CHECK_THAT(error.what(), Catch::Contains("locked.txt: cannot open: Permission denied"));
+  }
+}

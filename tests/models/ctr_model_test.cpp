@@ -488,3 +488,40 @@ TEMPLATE_TEST_CASE("Consecutive fit calls continue the rollover batch order", "[
   CHECK(once.step() == twice.step());
   CHECK(Snapshot<TestType>(once) == Snapshot<TestType>(twice));
 }
+
+TEST_CASE("CtrModel train_step names a non-finite gradient and applies nothing",
+          "[models][api][numerics]") {
+  // Zero embeddings make the forward pass finite (the MLP sees zeros, its hidden unit only the
+  // bias), while the backward pass multiplies two huge weights: the embedding gradient
+  // overflows float.
+  DeepFM<float> model({4, 5, 6}, {.factors = 3, .mlp = {1}, .dropout = 0, .seed = 3});
+  for (float& w : model.embedding_weights()) w = 0;
+  const auto& layout = model.dense_layout();
+  const auto slice = [&](const std::string& name) {
+    for (const auto& s : layout)
+      if (s.name == name) return model.dense_parameters().subspan(s.offset, s.size());
+    FAIL("no slice " << name);
+    return std::span<float>();
+  };
+  for (float& w : slice("mlp.0.weight")) w = 1e20f;
+  for (float& b : slice("mlp.0.bias")) b = 1;
+  for (float& w : slice("mlp.1.weight")) w = 1e20f;
+  const std::vector<deepfm::FeatureId> ids = {0, 4, 9, 1, 5, 10};
+  const std::vector<float> labels = {1, 0};
+  const deepfm::Batch batch{ids, labels, 3};
+  const std::vector<float> before(model.dense_parameters().begin(), model.dense_parameters().end());
+  CHECK_THROWS_WITH(model.train_step(batch), Contains("step 1: the gradient of embedding row") &&
+                                                 Contains("left as they were"));
+  CHECK(model.step() == 0);
+  CHECK(std::equal(before.begin(), before.end(), model.dense_parameters().begin()));
+}
+
+TEST_CASE("CtrModel train_step names a parameter that overflows", "[models][api][numerics]") {
+  // lr 1e300 is a valid double that rounds to infinity in float.
+  FM<float> model({4, 5, 6},
+                  {.factors = 3, .optimizer = {.kind = deepfm::Optimizer::sgd, .lr = 1e300}});
+  const std::vector<deepfm::FeatureId> ids = {0, 4, 9, 1, 5, 10};
+  const std::vector<float> labels = {1, 1};
+  CHECK_THROWS_WITH(model.train_step(deepfm::Batch{ids, labels, 3}),
+                    Contains("step 1: parameter") && Contains("lower the learning rate"));
+}

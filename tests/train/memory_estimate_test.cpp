@@ -1,7 +1,10 @@
 // train/memory_estimate.hpp: the estimate counts exactly the parameters a model allocates.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <deepfm/train/memory_estimate.hpp>
+#include <limits>
+#include <vector>
 
 TEST_CASE("Memory estimate counts the model's parameters and optimiser state", "[train]") {
   const auto kind = GENERATE(deepfm::ModelKind::deepfm, deepfm::ModelKind::fm);
@@ -21,4 +24,27 @@ TEST_CASE("Memory estimate counts the model's parameters and optimiser state", "
   spec.optimizer.kind = deepfm::Optimizer::sgd;
   CHECK(deepfm::estimate_training_memory(spec, 4, 5000, 1000, 6000, 2048, false, 0, 0)
             .optimizer_state == 0);
+}
+
+// Found by tests/fuzz (cli_numbers target): `--mlp 4294967296,4294967296,4294967296` made the
+// layer products wrap around 2^64, and the estimate came out at a few hundred terabytes or
+// less, small enough to pass a memory limit that should refuse the run.
+TEST_CASE("Memory estimate saturates instead of wrapping around", "[train]") {
+  deepfm::ModelSpec spec = deepfm::ModelSpec::defaults(deepfm::ModelKind::deepfm);
+  spec.field_dims = {10, 10};
+  spec.mlp = std::vector<std::size_t>(3, std::size_t{1} << 32);
+  const deepfm::MemoryEstimate m =
+      deepfm::estimate_training_memory(spec, sizeof(float), 1000, 100, 1100, 2048, true, 0, 0);
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  CHECK(m.parameters == kMax);
+  CHECK(m.optimizer_state == kMax);
+  CHECK(m.total() == kMax);
+  // One layer of 2^32 units still fits and is counted exactly: a 20 x 2^32 weight matrix and
+  // 2^32 biases, then the 2^32 + 1 of the output unit, besides the first-order head's 2.
+  spec.mlp = {std::size_t{1} << 32};
+  const std::uint64_t units = std::uint64_t{1} << 32;
+  const std::uint64_t dense = 2 + 20 * units + units + units + 1;
+  const std::uint64_t table = 20 * (10 + 1);  // 20 rows of 10 factors and a first-order weight
+  CHECK(deepfm::estimate_training_memory(spec, 4, 1000, 100, 1100, 2048, false, 0, 0).parameters ==
+        (table + dense) * 4);
 }

@@ -5,7 +5,10 @@
 #include <cstring>
 #include <deepfm/data/synthetic.hpp>
 #include <deepfm/train/model_file.hpp>
+#include <deepfm/train/section_file.hpp>
 #include <fstream>
+#include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,31 @@ deepfm::SyntheticData small_data() {
   config.field_dims = std::vector<std::size_t>(4, 8);
   config.seed = 2;
   return deepfm::generate_synthetic(config);
+}
+
+/// `from` written again as `to`, section by section, with the f64 section `name` replaced by
+/// `values`: a damaged file whose checksum holds, as the fuzz targets make them.
+void rewrite_f64_section(const std::filesystem::path& from, const std::filesystem::path& to,
+                         const std::string& name, std::span<const double> values) {
+  const deepfm::SectionFileReader in = deepfm::SectionFileReader::open(from);
+  deepfm::SectionFileWriter out(in.kind());
+  for (const std::string& section : in.names()) {
+    if (section == name) {
+      out.add_array<double>(section, values);
+      continue;
+    }
+    switch (in.type(section)) {
+      case deepfm::SectionType::text: out.add_text(section, in.text(section)); break;
+      case deepfm::SectionType::bytes:
+        out.add_array(section, in.view<std::uint8_t>(section));
+        break;
+      case deepfm::SectionType::f32: out.add_array(section, in.view<float>(section)); break;
+      case deepfm::SectionType::f64: out.add_array(section, in.view<double>(section)); break;
+      case deepfm::SectionType::u32: out.add_array(section, in.view<std::uint32_t>(section)); break;
+      case deepfm::SectionType::u64: out.add_array(section, in.view<std::uint64_t>(section)); break;
+    }
+  }
+  out.save(to);
 }
 
 }  // namespace
@@ -160,4 +188,34 @@ TEST_CASE("Escaped text round-trips separators and newlines", "[train][model_fil
   CHECK(deepfm::detail::escape_text("a,b").find(',') == std::string::npos);
   CHECK_THROWS_AS(deepfm::detail::unescape_text("%4"), deepfm::InvalidArgument);
   CHECK_THROWS_AS(deepfm::detail::unescape_text("%zz"), deepfm::InvalidArgument);
+}
+
+// Found by tests/fuzz (model_file target): a history count outside size_t's range, in a file
+// whose checksum holds, was converted to size_t unchecked (undefined behaviour).
+TEST_CASE("Checkpoint history counts that are not counts are a ModelFileError",
+          "[train][model_file]") {
+  deepfm::test::ScratchDir dir("model_file_history");
+  const deepfm::ModelSpec spec = small_spec(deepfm::ModelKind::fm);
+  auto model = deepfm::make_model<float>(spec);
+  deepfm::TrainingProgress progress;
+  deepfm::EpochStats stats;
+  stats.epoch = 1;
+  stats.validation = deepfm::Metrics{.rows = 10};
+  progress.history = {stats};
+  const auto good = dir.path / "good.dfm";
+  deepfm::save_model_file<float>(good, *model, spec, {}, small_vocabulary(4, 7), &progress);
+  REQUIRE(deepfm::load_model_file<float>(good).progress->history.at(0).validation->rows == 10);
+
+  const std::vector<double> values =
+      deepfm::SectionFileReader::open(good).array<double>("progress.history");
+  const auto bad = dir.path / "bad.dfm";
+  for (const std::size_t at : {std::size_t{0}, std::size_t{8}}) {  // the epoch, the rows
+    for (const double count : {std::numeric_limits<double>::quiet_NaN(), -1.0, 1e300, 2.5}) {
+      std::vector<double> damaged = values;
+      damaged[at] = count;
+      rewrite_f64_section(good, bad, "progress.history", damaged);
+      CHECK_THROWS_WITH(deepfm::load_model_file<float>(bad),
+                        Catch::Contains("bad.dfm") && Catch::Contains("where a count belongs"));
+    }
+  }
 }

@@ -121,3 +121,76 @@ TEST_CASE("Predictor from 4 threads gives the same results as from one", "[train
   for (const auto& results : per_thread)
     CHECK(std::memcmp(results.data(), single.data(), 400 * sizeof(float)) == 0);
 }
+
+TEST_CASE("Predictor keeps bytes that are not UTF-8 as opaque values", "[train][predictor]") {
+  // Category values are bytes, not text: invalid UTF-8 (0xFF, an overlong '/', a surrogate
+  // half, a lone continuation byte, a cut sequence, Latin-1) is kept byte for byte through
+  // encoding and the model file, and distinct bytes stay distinct categories.
+  const deepfm::test::ScratchDir dir("predictor_bytes");
+  const std::vector<std::string> odd = {"\xff\xfe", "\xc0\xaf", "\xed\xa0\x80", "\x80",
+                                        "\xe2\x82", "caf\xe9",  "cafe"};
+  std::string text;
+  for (std::size_t r = 0; r < 3 * odd.size(); ++r)
+    text += std::string(r % 2 ? "1" : "0") + '\t' + odd[r % odd.size()] + '\t' +
+            odd[(r + 3) % odd.size()] + '\n';
+  const auto path = dir.write("bytes.tsv", text).string();
+  deepfm::ReaderOptions reader;
+  reader.encode.min_count = 1;
+  deepfm::EncodeReport report;
+  const deepfm::Vocabulary vocabulary =
+      deepfm::build_vocabulary(path, deepfm::make_parser_factory(reader), reader.encode, report);
+  REQUIRE(vocabulary.field_dims() == std::vector<std::size_t>{odd.size() + 1, odd.size() + 1});
+  const deepfm::EncodedDataset data = deepfm::encode_file(
+      path, vocabulary, deepfm::make_parser_factory(reader, 2), reader.encode, report);
+  CHECK(report.oov_cells == 0);
+
+  deepfm::ModelSpec spec = deepfm::ModelSpec::defaults(deepfm::ModelKind::fm);
+  spec.field_dims = vocabulary.field_dims();
+  spec.factors = 3;
+  auto model = deepfm::make_model<float>(spec);
+  model->fit(deepfm::Batch{data.ids, data.labels, 2}, {.epochs = 2, .batch_size = 4});
+  const auto model_path = dir.path / "bytes.dfm";
+  deepfm::save_model_file<float>(model_path, *model, spec, reader, vocabulary);
+
+  const deepfm::Predictor<float> predictor(model_path);
+  for (std::size_t f = 0; f < 2; ++f)
+    for (const std::string& value : odd) {
+      CAPTURE(f, value);
+      CHECK(predictor.vocabulary().encode(f, value) == vocabulary.encode(f, value));
+    }
+  std::vector<float> from_file;
+  predictor.score_file(path, deepfm::LabelColumn::present,
+                       [&](std::span<const float> logits, std::span<const float>) {
+                         from_file.insert(from_file.end(), logits.begin(), logits.end());
+                       });
+  std::vector<float> expected(data.labels.size());
+  model->predict_logits(data.ids, expected);
+  CHECK(from_file == expected);
+}
+
+TEST_CASE("Predictor given rows of another field count names the first of them",
+          "[train][predictor]") {
+  // A model of 3 fields and a file of 5: every line is the wrong width for the model, so
+  // nothing is scored, and the error says why instead of reading as an empty file.
+  const SavedModel saved;
+  const deepfm::Predictor<float> predictor(saved.model_path);
+  const auto wide = saved.dir.write("wide.tsv", "1\ta\tb\tc\td\te\n0\ta\tb\tc\td\te\n").string();
+  for (const deepfm::LabelColumn label :
+       {deepfm::LabelColumn::detect, deepfm::LabelColumn::present, deepfm::LabelColumn::absent}) {
+    try {
+      predictor.score_file(wide, label, [](std::span<const float>, std::span<const float>) {});
+      FAIL("scored rows of 5 fields with a model of 3");
+    } catch (const deepfm::DataError& error) {
+      CHECK(error.file() == wide);
+      CHECK(error.line() == 0);
+      const std::string first = wide + ":1: expected ";
+      CHECK_THAT(
+          error.what(),
+          Catch::StartsWith(wide + ": no records (2 bad lines skipped; the first: " + first) &&
+              Catch::EndsWith(" found 6)"));
+    }
+  }
+  CHECK_THROWS_WITH(
+      predictor.evaluate_file(wide),
+      Catch::Contains(wide + ":1: expected 4 fields (label + 3 categorical), found 6"));
+}

@@ -216,3 +216,39 @@ TEST_CASE("Trainer early stopping needs a validation set", "[train]") {
   sets.validation.reset();
   CHECK_THROWS_AS(trainer.run(sets), deepfm::InvalidArgument);
 }
+
+TEST_CASE("Trainer stops a diverging run and names the learning rate", "[train][numerics]") {
+  Fixture f(deepfm::ModelKind::fm);
+  f.spec.optimizer.kind = deepfm::Optimizer::sgd;
+  f.spec.optimizer.lr = 30;  // SGD this fast blows the loss up within a few epochs
+  deepfm::test::ScratchDir dir("trainer_diverge");
+  deepfm::TrainerOptions options{.epochs = 30, .batch_size = 100};
+  options.checkpoint_file = dir.path / "c.dfm";
+  auto model = deepfm::make_model<float>(f.spec);
+  deepfm::Trainer<float> trainer(*model, f.spec, {}, f.vocabulary, options, "d");
+  try {
+    trainer.run(f.sets());
+    FAIL("no divergence detected");
+  } catch (const deepfm::NumericError& e) {
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(what.find("diverged in epoch") != std::string::npos);
+    CHECK(what.find("lower learning rate (now 30)") != std::string::npos);
+  }
+  // The checkpoint on disk is a complete, loadable earlier state.
+  CHECK(deepfm::load_model_file<float>(options.checkpoint_file).progress.has_value());
+}
+
+TEST_CASE("Trainer does not call a rising test loss divergence", "[train][numerics]") {
+  Fixture f(deepfm::ModelKind::deepfm);
+  f.spec.optimizer.lr = 0.05;  // overfits 1000 rows: the test loss climbs, the train loss falls
+  f.spec.factors = 16;
+  f.spec.mlp = {64, 64};
+  f.spec.dropout = 0;
+  auto model = deepfm::make_model<float>(f.spec);
+  deepfm::Trainer<float> trainer(*model, f.spec, {}, f.vocabulary, {.epochs = 25, .batch_size = 64},
+                                 "d");
+  const deepfm::TrainResult result = trainer.run(f.sets());
+  REQUIRE(result.history.size() == 25);
+  CHECK(result.history.back().test->logloss > 3 * result.history.front().test->logloss);
+}

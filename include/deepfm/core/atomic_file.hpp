@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/fault_injection.hpp"
 
 namespace deepfm {
 
@@ -199,9 +200,12 @@ class AtomicFileWriter {
   void commit() {
     require_open("commit");
     flush();
+    detail::fault_point("save:written");
     sync_file();
+    detail::fault_point("save:synced");
     close_file();
     rename_into_place();
+    detail::fault_point("save:renamed");
     sync_folder();
   }
 
@@ -251,6 +255,7 @@ class AtomicFileWriter {
     // Best effort: a replaced file keeps its permissions; failing to copy them is no reason to
     // refuse the save.
     if (keep_mode_) static_cast<void>(::fchmod(fd_, mode_));
+    detail::fault_point("save:created");
   }
 
   // Step 2.

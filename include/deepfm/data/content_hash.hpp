@@ -70,6 +70,7 @@ class ContentHasher {
 
   /// Appends `bytes` to the hashed stream.
   void update(const void* data, std::size_t size) noexcept {
+    if (size == 0) return;  // data may be null then, and memcpy(dst, nullptr, 0) is undefined
     const auto* p = static_cast<const unsigned char*>(data);
     total_ += size;
     if (buffered_ > 0) {

@@ -9,7 +9,7 @@
 /// count, which d2l skips) is counted in EncodeReport::skipped_lines, the first few kept as
 /// "file:line: message", unless `strict`; any other, or any in strict mode, is a DataError
 /// with file:line. A file with no record at all (empty, only empty lines, only bad lines) is
-/// DataError(file, 0, "no records").
+/// DataError(file, 0, "no records"), quoting the first skipped line when there is one.
 
 #include <cstddef>
 #include <functional>
@@ -94,8 +94,13 @@ void for_each_record(const std::string& path, const ParserFactory& factory,
   }
   if (report.rows == 0) {
     std::string message = "no records";
-    if (report.skipped_lines > 0)
-      message += " (" + std::to_string(report.skipped_lines) + " bad lines skipped)";
+    if (report.skipped_lines > 0) {
+      // Every line was skipped: say why, or a file of another width (a model trained on
+      // other data) reads as if it were empty.
+      message += " (" + std::to_string(report.skipped_lines) + " bad lines skipped";
+      if (!report.skipped_examples.empty()) message += "; the first: " + report.skipped_examples[0];
+      message += ")";
+    }
     throw DataError(path, 0, message);
   }
 }

@@ -429,11 +429,67 @@ class CtrModel {
     if (!std::isfinite(loss))
       throw NumericError("training loss is " + std::to_string(loss) + " at step " +
                          std::to_string(t) + "; parameters left as they were before the step");
+    // A finite loss can still come with an overflowing gradient; nothing is applied then.
+    check_finite_dense(dense_.gradients(), t, "the gradient of",
+                       "; parameters left as they were before the step");
+    check_finite_rows(embedding_.gradient(), t, "the gradient of embedding",
+                      "; parameters left as they were before the step");
+    check_finite_rows(first_order_.table().gradient(), t, "the gradient of first_order",
+                      "; parameters left as they were before the step");
     dense_optimizer_.step(dense_.values(), dense_.gradients(), t);
     embedding_optimizer_.step(embedding_, t);
     first_order_optimizer_.step(first_order_.table(), t);
     step_ = t;
+    // Finite gradients can still overflow a parameter (a learning rate far too high). Rows the
+    // batch did not touch cannot become non-finite from finite state, so they are not read.
+    const char* advice = "; the step has been applied: lower the learning rate";
+    check_finite_dense(dense_.values(), t, "parameter", advice);
+    check_finite_table_rows(embedding_.weights(), embedding_.gradient().rows(), factors_, t,
+                            "embedding", advice);
+    check_finite_table_rows(first_order_.table().weights(), first_order_.table().gradient().rows(),
+                            1, t, "first_order", advice);
     return loss;
+  }
+
+  [[noreturn]] static void numeric_failure(std::uint64_t t, const std::string& what, T value,
+                                           const char* tail) {
+    throw NumericError("step " + std::to_string(t) + ": " + what + " is " + std::to_string(value) +
+                       tail);
+  }
+
+  void check_finite_dense(std::span<const T> values, std::uint64_t t, const char* what,
+                          const char* tail) const {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (std::isfinite(values[i])) continue;
+      for (const ParameterSlice& slice : dense_.layout())
+        if (i >= slice.offset && i < slice.offset + slice.size())
+          numeric_failure(
+              t,
+              std::string(what) + " " + slice.name + "[" + std::to_string(i - slice.offset) + "]",
+              values[i], tail);
+      numeric_failure(t, std::string(what) + " dense[" + std::to_string(i) + "]", values[i], tail);
+    }
+  }
+
+  static void check_finite_rows(const SparseRowGradient<T>& gradient, std::uint64_t t,
+                                const char* what, const char* tail) {
+    for (std::size_t k = 0; k < gradient.rows().size(); ++k)
+      for (const T value : gradient.row_gradient(k))
+        if (!std::isfinite(value))
+          numeric_failure(t, std::string(what) + " row " + std::to_string(gradient.rows()[k]),
+                          value, tail);
+  }
+
+  static void check_finite_table_rows(std::span<const T> weights, std::span<const FeatureId> rows,
+                                      std::size_t width, std::uint64_t t, const char* name,
+                                      const char* tail) {
+    for (const FeatureId row : rows)
+      for (std::size_t j = 0; j < width; ++j) {
+        const T value = weights[std::size_t{row} * width + j];
+        if (!std::isfinite(value))
+          numeric_failure(t, std::string("parameter ") + name + " row " + std::to_string(row),
+                          value, tail);
+      }
   }
 
   std::vector<std::size_t> field_dims_;

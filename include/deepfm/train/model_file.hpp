@@ -85,13 +85,22 @@ inline void append_metrics(std::vector<double>& out, const std::optional<Metrics
   out.push_back(metrics && metrics->calibration ? *metrics->calibration : nan);
 }
 
+/// A count the history stores as a double (an epoch, a row count). A damaged file may hold
+/// NaN, a negative or a huge value there, whose conversion to size_t is undefined behaviour.
+inline std::size_t count_from_double(double value) {
+  if (!(value >= 0 && value <= 0x1p53) || value != std::floor(value))
+    throw InvalidArgument("the epoch history holds " + exact_text(value) +
+                          " where a count belongs");
+  return static_cast<std::size_t>(value);
+}
+
 inline std::optional<Metrics> read_metrics(const double* in) {
   if (in[0] == 0.0) return std::nullopt;
   Metrics metrics;
   if (!std::isnan(in[1])) metrics.auc = in[1];
   metrics.logloss = in[2];
   metrics.accuracy = in[3];
-  metrics.rows = static_cast<std::size_t>(in[4]);
+  metrics.rows = count_from_double(in[4]);
   if (!std::isnan(in[5])) metrics.calibration = in[5];
   return metrics;
 }
@@ -113,7 +122,7 @@ inline std::vector<EpochStats> history_from_values(std::span<const double> value
   std::vector<EpochStats> history;
   for (std::size_t at = 0; at + kHistoryStride <= values.size(); at += kHistoryStride) {
     EpochStats stats;
-    stats.epoch = static_cast<std::size_t>(values[at]);
+    stats.epoch = count_from_double(values[at]);
     stats.train_loss = values[at + 1];
     stats.seconds = values[at + 2];
     stats.samples_per_second = values[at + 3];
@@ -315,7 +324,11 @@ LoadedModel<T> load_model_file(const std::filesystem::path& path) {
   const std::vector<double> history = file.array<double>("progress.history");
   if (history.size() % detail::kHistoryStride != 0)
     throw ModelFileError(path.string(), "the epoch history has a partial record");
-  progress.history = detail::history_from_values(history);
+  try {
+    progress.history = detail::history_from_values(history);
+  } catch (const InvalidArgument& e) {
+    throw ModelFileError(path.string(), e.what());
+  }
   loaded.model->set_progress(step, epochs);
   loaded.progress = std::move(progress);
   return loaded;

@@ -149,6 +149,7 @@ class SectionFileWriter {
 
   /// Adds a text section (copied).
   void add_text(std::string name, std::string text) {
+    check_name(name);  // before storing anything, so that a refused section leaves no trace
     owned_text_.push_back(std::move(text));
     const std::string& stored = owned_text_.back();
     add(std::move(name), SectionType::text, stored.data(), stored.size());
@@ -162,6 +163,7 @@ class SectionFileWriter {
 
   /// Adds a one-element u64 section (copied); read back with SectionFileReader::u64().
   void add_u64(std::string name, std::uint64_t value) {
+    check_name(name);
     owned_numbers_.push_back(value);
     add(std::move(name), SectionType::u64, &owned_numbers_.back(), 1);
   }
@@ -223,10 +225,15 @@ class SectionFileWriter {
     const void* data;
   };
 
-  void add(std::string name, SectionType type, const void* data, std::size_t count) {
+  void check_name(const std::string& name) const {
     if (name.empty()) throw InvalidArgument("SectionFileWriter: a section needs a name");
-    if (!names_.insert(name).second)
+    if (names_.count(name) != 0)
       throw InvalidArgument("SectionFileWriter: section '" + name + "' added twice");
+  }
+
+  void add(std::string name, SectionType type, const void* data, std::size_t count) {
+    check_name(name);
+    names_.insert(name);
     sections_.push_back({std::move(name), type, count, data});
   }
 

@@ -138,6 +138,8 @@ class Trainer {
       stats.train_loss = progress_.epoch_loss_sum / static_cast<double>(batches);
       stats.seconds = elapsed();
       stats.samples_per_second = static_cast<double>(order.size()) / std::max(stats.seconds, 1e-9);
+      // Before anything is scored or saved, so the last checkpoint stays the last good state.
+      check_divergence(stats);
       if (data.validation) stats.validation = model_.evaluate(*data.validation);
       if (data.test) stats.test = model_.evaluate(*data.test);
       progress_.sampler_epoch = sampler.epoch();
@@ -168,7 +170,24 @@ class Trainer {
 
   const TrainingProgress& progress() const noexcept { return progress_; }
 
+  /// A training loss above this multiple of the first epoch's stops the run as diverged.
+  static constexpr double kDivergenceFactor = 10;
+
  private:
+  /// Only the training loss counts: a rising test loss is overfitting, not divergence.
+  void check_divergence(const EpochStats& stats) const {
+    if (progress_.history.empty()) return;
+    const double first = progress_.history.front().train_loss;
+    if (stats.train_loss > kDivergenceFactor * first)
+      throw NumericError("training diverged in epoch " + std::to_string(stats.epoch) +
+                         ": train loss " + std::to_string(stats.train_loss) + " is more than " +
+                         std::to_string(static_cast<int>(kDivergenceFactor)) +
+                         " times the first epoch's " + std::to_string(first) +
+                         "; try a lower learning rate (now " +
+                         detail::exact_text(spec_.optimizer.lr) +
+                         "); the last checkpoint holds the state before this epoch");
+  }
+
   bool early_stop_due() const noexcept {
     // An epoch without a validation AUC (one class only) counts as not better.
     return options_.early_stop > 0 &&
