@@ -7,6 +7,8 @@
 #                                          coverage into tests/fuzz/corpus/TARGET and print the
 #                                          execution count (also added to build/fuzz-counts.tsv)
 #   scripts/fuzz.sh replay [TARGET]        run the committed corpora once through the fuzzers
+#   scripts/fuzz.sh minimize [TARGET]      keep seed-* and regression-* inputs and, of the
+#                                          rest, only what adds coverage to them
 #   scripts/fuzz.sh seeds                  rewrite the crafted seeds (corpus/*/seed-*)
 #   scripts/fuzz.sh counts                 executions so far per target, from the ledger
 #
@@ -28,7 +30,7 @@ ledger=build/fuzz-counts.tsv
 root=$PWD
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -157,8 +159,8 @@ run_target() {
   fi
   local before after
   before=$(find "$corpus" -type f | wc -l)
-  nice -n 10 "$bin" -merge=1 -max_len="$(max_len "$target")" "$corpus" "$work" \
-    >"$logs/$stamp.merge.log" 2>&1
+  nice -n 10 "$bin" -merge=1 -max_len="$(max_len "$target")" -artifact_prefix="$findings/" \
+    "$corpus" "$work" >"$logs/$stamp.merge.log" 2>&1
   after=$(find "$corpus" -type f | wc -l)
   echo "==== $target: $executed executions, no finding; corpus $before -> $after files" \
        "($(total "$target") executions in the ledger)"
@@ -182,10 +184,38 @@ case $command in
     [ $# -ge 2 ] && targets=("$2")
     configure
     build_targets "${targets[@]}"
+    failed=0
     for t in "${targets[@]}"; do
-      printf '%s: ' "$t"
-      "$build/tests/fuzz/deepfm_fuzz_$t" -runs=0 -max_len="$(max_len "$t")" \
-        "tests/fuzz/corpus/$t" 2>&1 | grep -E "^Done|ERROR|finding" | head -5
+      mkdir -p "$build/findings/$t"
+      # -runs=0: every corpus input once (with ASan, leaks included), then stop.
+      if output=$("$build/tests/fuzz/deepfm_fuzz_$t" -runs=0 -max_len="$(max_len "$t")" \
+                    -artifact_prefix="$build/findings/$t/" "tests/fuzz/corpus/$t" 2>&1); then
+        echo "$t: $(find "tests/fuzz/corpus/$t" -type f | wc -l) inputs, no finding"
+      else
+        echo "$t: FINDING" >&2
+        grep -E "ERROR|finding|SUMMARY|terminate" <<<"$output" | head -10 >&2 || true
+        failed=1
+      fi
+    done
+    exit "$failed"
+    ;;
+  minimize)
+    targets=("${all_targets[@]}")
+    [ $# -ge 2 ] && targets=("$2")
+    configure
+    build_targets "${targets[@]}"
+    for t in "${targets[@]}"; do
+      corpus=tests/fuzz/corpus/$t
+      kept=$build/minimize/$t
+      rm -rf "$kept" && mkdir -p "$kept"
+      find "$corpus" -maxdepth 1 -type f \( -name 'seed-*' -o -name 'regression-*' \) \
+        -exec cp {} "$kept/" \;
+      nice -n 10 "$build/tests/fuzz/deepfm_fuzz_$t" -merge=1 -max_len="$(max_len "$t")" \
+        -artifact_prefix="$build/findings/$t/" "$kept" "$corpus" >"$build/minimize/$t.log" 2>&1
+      before=$(find "$corpus" -type f | wc -l)
+      find "$corpus" -maxdepth 1 -type f -delete
+      cp "$kept"/* "$corpus/"
+      echo "$t: $before -> $(find "$corpus" -type f | wc -l) inputs"
     done
     ;;
   counts)

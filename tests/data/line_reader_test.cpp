@@ -6,6 +6,7 @@
 #include <deepfm/data/line_reader.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -145,4 +146,20 @@ TEST_CASE("LineReader refuses an unreadable file naming it", "[data]") {
     CHECK(error.line() == 0);
     CHECK_THAT(error.what(), Catch::Contains("locked.txt: cannot open: Permission denied"));
   }
+}
+
+// Found reviewing LineReader for tests/fuzz: its buffer is the bound + 2 bytes, so a bound near
+// SIZE_MAX wrapped to a 1 MiB buffer; a longer line then filled it, the next read asked zlib
+// for 0 bytes, and the 0 it got read as the end of the file: the line came back cut at 1 MiB
+// and the lines after it were silently lost.
+TEST_CASE("LineReader refuses a bound above 1 GiB instead of ending the file early", "[data]") {
+  const ScratchDir dir;
+  const fs::path file = dir.write("long.txt", std::string((3 << 19), 'a') + "\nb\nc\n");
+  constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max();
+  for (const std::size_t bound : {kMax, kMax - 1, deepfm::kMaxLineBytesLimit + 1})
+    CHECK_THROWS_AS(deepfm::LineReader(file.string(), bound), deepfm::InvalidArgument);
+  const std::vector<std::string> lines = read_all(file, 2 << 20);  // a bound that fits
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].size() == (3 << 19));
+  CHECK(lines[2] == "c");
 }

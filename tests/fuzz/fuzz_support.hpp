@@ -25,7 +25,6 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 namespace deepfm::fuzz {
@@ -63,15 +62,17 @@ void expect_errors(Body&& body) {
 class ScratchFile {
  public:
   explicit ScratchFile(std::string_view name) {
-    std::error_code error;
-    std::filesystem::path folder = "/dev/shm";
-    if (!std::filesystem::is_directory(folder, error))
-      folder = std::filesystem::temp_directory_path();
     std::string file = "deepfm-fuzz-";
     file += name;
     file += '-';
     file += std::to_string(::getpid());
-    path_ = (folder / file).string();
+    path_ = (std::filesystem::path("/dev/shm") / file).string();
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else {  // no writable /dev/shm (some containers): the temporary folder then
+      path_ = (std::filesystem::temp_directory_path() / file).string();
+    }
   }
   ScratchFile(const ScratchFile&) = delete;
   ScratchFile& operator=(const ScratchFile&) = delete;

@@ -41,15 +41,16 @@ deepfm::SyntheticData small_data() {
   return deepfm::generate_synthetic(config);
 }
 
-/// `from` written again as `to`, section by section, with the f64 section `name` replaced by
-/// `values`: a damaged file whose checksum holds, as the fuzz targets make them.
-void rewrite_f64_section(const std::filesystem::path& from, const std::filesystem::path& to,
-                         const std::string& name, std::span<const double> values) {
+/// `from` written again as `to`, section by section, with section `name` replaced by what
+/// `replace(writer, name)` adds: a damaged file whose checksum holds, as tests/fuzz makes them.
+template <typename Replace>
+void rewrite_section(const std::filesystem::path& from, const std::filesystem::path& to,
+                     const std::string& name, Replace&& replace) {
   const deepfm::SectionFileReader in = deepfm::SectionFileReader::open(from);
   deepfm::SectionFileWriter out(in.kind());
   for (const std::string& section : in.names()) {
     if (section == name) {
-      out.add_array<double>(section, values);
+      replace(out, section);
       continue;
     }
     switch (in.type(section)) {
@@ -213,9 +214,39 @@ TEST_CASE("Checkpoint history counts that are not counts are a ModelFileError",
     for (const double count : {std::numeric_limits<double>::quiet_NaN(), -1.0, 1e300, 2.5}) {
       std::vector<double> damaged = values;
       damaged[at] = count;
-      rewrite_f64_section(good, bad, "progress.history", damaged);
+      rewrite_section(good, bad, "progress.history",
+                      [&](deepfm::SectionFileWriter& out, const std::string& name) {
+                        out.add_array<double>(name, damaged);
+                      });
       CHECK_THROWS_WITH(deepfm::load_model_file<float>(bad),
                         Catch::Contains("bad.dfm") && Catch::Contains("where a count belongs"));
     }
+  }
+}
+
+// Found by tests/fuzz (model_file target, input crafted from its seeds): the model was
+// allocated from the spec before any parameter section was checked, so a spec naming huge
+// dims or factors, in a file whose checksum holds, allocated whatever it asked for (a
+// std::bad_alloc, or worse, instead of a ModelFileError).
+TEST_CASE("Model file whose spec asks for more parameters than it holds is refused first",
+          "[train][model_file]") {
+  deepfm::test::ScratchDir dir("model_file_huge_spec");
+  const auto kind = GENERATE(deepfm::ModelKind::deepfm, deepfm::ModelKind::fm);
+  const deepfm::ModelSpec spec = small_spec(kind);
+  auto model = deepfm::make_model<float>(spec);
+  deepfm::ReaderOptions hashed;
+  hashed.encode.hash_buckets = 8;  // no vocabulary to disagree with the dims
+  const auto good = dir.path / "good.dfm";
+  deepfm::save_model_file<float>(good, *model, spec, hashed, deepfm::Vocabulary::hashing(4, 8));
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"factors=3", "factors=4000"},
+                                   {"field_dims=8,8,8,8", "field_dims=8,8,8,4000000000"}}) {
+    std::string text = deepfm::to_text(spec);
+    text.replace(text.find(key), key.size(), value);
+    const auto bad = dir.path / "bad.dfm";
+    rewrite_section(
+        good, bad, "spec",
+        [&](deepfm::SectionFileWriter& out, const std::string& name) { out.add_text(name, text); });
+    CHECK_THROWS_WITH(deepfm::load_model_file<float>(bad),
+                      Catch::Contains("bad.dfm") && Catch::Contains("parameters; the file holds"));
   }
 }

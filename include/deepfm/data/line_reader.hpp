@@ -24,13 +24,21 @@ namespace deepfm {
 
 /// Default bound on one line's length (1 MiB); longer lines are a DataError, not an allocation.
 inline constexpr std::size_t kDefaultMaxLineBytes = std::size_t{1} << 20;
+/// The largest bound a LineReader takes (1 GiB): its buffer, bound + 2 bytes, is allocated
+/// up front, and a bound near SIZE_MAX made that size wrap to a buffer too small to hold a
+/// line, which then ended the file early without an error.
+inline constexpr std::size_t kMaxLineBytesLimit = std::size_t{1} << 30;
 
 /// Reads a file line by line. Lines exclude the '\n' and one trailing '\r'. A line holding a
 /// NUL byte or longer than max_line_bytes is a DataError naming the file and line.
+/// A max_line_bytes above kMaxLineBytesLimit is an InvalidArgument.
 class LineReader {
  public:
   explicit LineReader(std::string path, std::size_t max_line_bytes = kDefaultMaxLineBytes)
       : path_(std::move(path)), max_line_bytes_(max_line_bytes) {
+    if (max_line_bytes_ > kMaxLineBytesLimit)
+      throw InvalidArgument("max_line_bytes " + std::to_string(max_line_bytes_) +
+                            " is above the limit of " + std::to_string(kMaxLineBytesLimit));
     std::error_code error;
     const auto status = std::filesystem::status(path_, error);
     if (error || !std::filesystem::exists(status))

@@ -19,6 +19,7 @@
 #include "deepfm/data/d2l_format.hpp"
 #include "deepfm/data/encoder.hpp"
 #include "deepfm/data/libsvm_format.hpp"
+#include "deepfm/data/line_reader.hpp"
 
 namespace deepfm {
 
@@ -148,6 +149,10 @@ inline ReaderOptions reader_options_from_text(std::string_view text,
   options.encode.hash_buckets = in.u64("hash_buckets");
   options.encode.strict = in.u64("strict") != 0;
   options.encode.max_line_bytes = in.u64("max_line_bytes");
+  if (options.encode.max_line_bytes > kMaxLineBytesLimit)
+    throw InvalidArgument(what + ": max_line_bytes " +
+                          std::to_string(options.encode.max_line_bytes) +
+                          " is above the limit of " + std::to_string(kMaxLineBytesLimit));
   return options;
 }
 

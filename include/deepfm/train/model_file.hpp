@@ -35,6 +35,7 @@
 #include "deepfm/data/reader_options.hpp"
 #include "deepfm/data/vocabulary.hpp"
 #include "deepfm/models/ctr_model.hpp"
+#include "deepfm/train/memory_estimate.hpp"
 #include "deepfm/train/model_spec.hpp"
 #include "deepfm/train/section_file.hpp"
 
@@ -283,6 +284,19 @@ LoadedModel<T> load_model_file(const std::filesystem::path& path) {
     throw ModelFileError(path.string(), "the parameters are " + dtype + "; this reader wants " +
                                             std::string(detail::dtype_name<T>()));
   loaded.vocabulary = detail::read_vocabulary(file, loaded.reader, loaded.spec.field_dims, path);
+  // The spec sizes the model, which is allocated before its sections are read: a spec that
+  // asks for more parameters than the file holds (damage under a checksum that holds) must be
+  // refused first, or it allocates whatever it names, terabytes included.
+  std::uint64_t stored = 0;
+  for (const std::string& name : file.names())
+    if (name.starts_with("param.")) stored += file.count(name);
+  const std::uint64_t wanted =
+      estimate_training_memory(loaded.spec, sizeof(T), 0, 0, 0, 1, false, 0, 0).parameters /
+      sizeof(T);
+  if (wanted > stored)
+    throw ModelFileError(path.string(), "the spec describes a model of " + std::to_string(wanted) +
+                                            " parameters; the file holds " +
+                                            std::to_string(stored));
   try {
     loaded.model = make_model<T>(loaded.spec);
   } catch (const InvalidArgument& e) {
