@@ -24,6 +24,10 @@
 
 namespace deepfm_cli {
 
+/// The widest hidden layer `--mlp` takes: far beyond any CTR model, and small enough that a
+/// typo (an extra digit or two) is a usage error rather than a memory-estimate refusal.
+inline constexpr std::size_t kMaxMlpWidth = std::size_t{1} << 16;
+
 /// Every flag of `deepfm train`.
 struct TrainCommand {
   std::string train;
@@ -68,7 +72,9 @@ inline CLI::App* add_train_command(CLI::App& app, TrainCommand& c) {
   cmd->add_option("--model", c.model, "deepfm or fm")->check(CLI::IsMember({"deepfm", "fm"}));
   cmd->add_option("--factors", c.factors, "embedding width (default: 10 deepfm, 20 fm)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{4096}));
-  cmd->add_option("--mlp", c.mlp, "hidden layer widths, e.g. 30,20,10 (deepfm)")->delimiter(',');
+  cmd->add_option("--mlp", c.mlp, "hidden layer widths, e.g. 30,20,10 (deepfm)")
+      ->delimiter(',')
+      ->check(CLI::Range(std::size_t{1}, kMaxMlpWidth));
   cmd->add_option("--dropout", c.dropout, "dropout rate after each hidden layer (deepfm)")
       ->check(CLI::Range(0.0, 0.99));
   cmd->add_option("--optimizer", c.optimizer, "adam, adagrad or sgd")

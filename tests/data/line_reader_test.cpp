@@ -65,6 +65,25 @@ TEST_CASE("LineReader handles lines that straddle its 1 MiB chunks", "[data]") {
   CHECK(lines[2] == long_line);
 }
 
+TEST_CASE("LineReader grows its buffer from the file's size to the longest line", "[data]") {
+  // Compressed, these files are a few KiB: the buffer starts there and must grow to lines of
+  // 300 KB and then 3 MB (a bound of 4 MiB), never cutting a line.
+  const ScratchDir dir;
+  std::string text = "short\n";
+  for (int i = 0; i < 4; ++i) text += std::string(300000, static_cast<char>('a' + i)) + "\n";
+  const std::string huge(3000000, 'z');
+  text += huge + "\nend";
+  const auto file = dir.write_gzip("growing.gz", text);
+  REQUIRE(fs::file_size(file) < 64 * 1024);
+  const auto lines = read_all(file, 4 << 20);
+  REQUIRE(lines.size() == 7);
+  CHECK(lines[0] == "short");
+  CHECK(lines[4] == std::string(300000, 'd'));
+  CHECK(lines[5] == huge);
+  CHECK(lines[6] == "end");
+  CHECK_THROWS_WITH(read_all(file, 2 << 20), Catch::Contains("growing.gz:6: line longer"));
+}
+
 TEST_CASE("LineReader errors name the file and the line", "[data]") {
   const ScratchDir dir;
   using Catch::Contains;

@@ -53,6 +53,8 @@ long double exact_parameter_bytes(const deepfm::ModelSpec& spec) {
 void check_flags(const deepfm_cli::TrainCommand& c) {
   check(c.valid_fraction >= 0 && c.valid_fraction <= 0.9, "--valid-fraction out of range");
   check(!c.factors || (*c.factors >= 1 && *c.factors <= 4096), "--factors out of range");
+  for (const std::size_t width : c.mlp)
+    check(width >= 1 && width <= deepfm_cli::kMaxMlpWidth, "--mlp width out of range");
   check(c.dropout >= 0 && c.dropout <= 0.99, "--dropout out of range");
   check(!c.lr || *c.lr > 0, "--lr not positive");
   check(c.l2 >= 0, "--l2 negative");

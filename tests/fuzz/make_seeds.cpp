@@ -2,7 +2,8 @@
 // files of each format and the edge cases the readers must survive (empty, CRLF, no final
 // newline, huge numbers, NUL bytes, non-UTF-8, long lines), plus real model files and a
 // checkpoint written by deepfm itself. scripts/fuzz.sh seeds runs it into tests/fuzz/corpus;
-// the seeds are committed, so this only needs to run again when a format changes.
+// the seeds are committed, so this only needs to run again when a format changes (the
+// checkpoints hold the run's timings, so they come out different every time).
 #include <zlib.h>
 
 #include <cstdio>

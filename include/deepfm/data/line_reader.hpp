@@ -2,7 +2,9 @@
 /// @file
 /// Streams the lines of a text file, plain or gzip-compressed (zlib detects which), in a
 /// bounded buffer: memory is O(max_line_bytes), never O(file). LF and CRLF endings are both
-/// accepted, and so is a missing final newline.
+/// accepted, and so is a missing final newline. The buffer starts at the file's size (small
+/// files are common: prediction requests, tests, fuzz inputs) and grows only as far as the
+/// longest line needs, up to the bound.
 
 #include <zlib.h>
 
@@ -24,9 +26,9 @@ namespace deepfm {
 
 /// Default bound on one line's length (1 MiB); longer lines are a DataError, not an allocation.
 inline constexpr std::size_t kDefaultMaxLineBytes = std::size_t{1} << 20;
-/// The largest bound a LineReader takes (1 GiB): its buffer, bound + 2 bytes, is allocated
-/// up front, and a bound near SIZE_MAX made that size wrap to a buffer too small to hold a
-/// line, which then ended the file early without an error.
+/// The largest bound a LineReader takes (1 GiB): its buffer may grow to bound + 2 bytes, and a
+/// bound near SIZE_MAX made that size wrap to a buffer too small to hold a line, which then
+/// ended the file early without an error.
 inline constexpr std::size_t kMaxLineBytesLimit = std::size_t{1} << 30;
 
 /// Reads a file line by line. Lines exclude the '\n' and one trailing '\r'. A line holding a
@@ -48,8 +50,15 @@ class LineReader {
     file_ = gzopen(path_.c_str(), "rb");
     if (file_ == nullptr)
       throw DataError(path_, 0, std::string("cannot open: ") + std::strerror(errno));
-    gzbuffer(file_, 1 << 18);
-    buffer_.resize(std::max<std::size_t>(kChunkBytes, max_line_bytes_ + 2));
+    // zlib allocates its buffers (3x this for gzip) on every open: no more than the file.
+    const std::uintmax_t file_bytes = std::filesystem::file_size(path_, error);
+    const std::size_t file_size =
+        error ? kChunkBytes
+              : static_cast<std::size_t>(std::min<std::uintmax_t>(file_bytes, kChunkBytes));
+    gzbuffer(file_, static_cast<unsigned>(
+                        std::clamp<std::size_t>(file_size, kMinBufferBytes, kZlibBufferBytes)));
+    buffer_limit_ = std::max(kChunkBytes, max_line_bytes_ + 2);
+    buffer_.resize(std::clamp(file_size + 2, kMinBufferBytes, buffer_limit_));
   }
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -84,7 +93,9 @@ class LineReader {
   std::uint64_t bytes_read() const noexcept { return bytes_read_; }
 
  private:
-  static constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+  static constexpr std::size_t kChunkBytes = std::size_t{1} << 20;  // largest read
+  static constexpr std::size_t kMinBufferBytes = std::size_t{1} << 12;
+  static constexpr std::size_t kZlibBufferBytes = std::size_t{1} << 18;
 
   bool emit(const char* begin, std::size_t length, std::string_view& line) {
     ++line_number_;
@@ -112,9 +123,12 @@ class LineReader {
     return message;
   }
 
-  /// Moves the unread tail to the front and reads more after it.
+  /// Moves the unread tail to the front and reads more after it; doubles the buffer (up to
+  /// its limit) when the tail fills more than half of it, so a long line costs O(its length).
   void refill() {
     const std::size_t tail = end_ - start_;
+    if (tail > buffer_.size() / 2 && buffer_.size() < buffer_limit_)
+      buffer_.resize(std::min(buffer_.size() * 2, buffer_limit_));
     std::memmove(buffer_.data(), buffer_.data() + start_, tail);
     start_ = 0;
     end_ = tail;
@@ -137,6 +151,7 @@ class LineReader {
   std::size_t max_line_bytes_;
   gzFile file_ = nullptr;
   std::vector<char> buffer_;
+  std::size_t buffer_limit_ = 0;  // max(kChunkBytes, max_line_bytes_ + 2)
   std::size_t start_ = 0;
   std::size_t end_ = 0;
   bool eof_ = false;
