@@ -11,11 +11,12 @@
 #                                          rest, only what adds coverage to them
 #   scripts/fuzz.sh seeds                  rewrite the crafted seeds (corpus/*/seed-*)
 #   scripts/fuzz.sh counts                 executions so far per target, from the ledger
+#   scripts/fuzz.sh counts-table           the same as the README's Markdown table
 #
 # DEEPFM_FUZZ_SANITIZE picks the sanitizers besides libFuzzer (default address,undefined).
-# "undefined" builds build/fuzz-undefined, about 20x faster on the text readers (ASan maps and
-# unmaps the readers' 1 MiB line buffer on every input): use it for volume, then replay the
-# corpus under ASan (`scripts/fuzz.sh replay`, and the CTest replay tests of the asan preset).
+# "undefined" builds build/fuzz-undefined, several times faster: use it for volume, then
+# replay the corpus under ASan (`scripts/fuzz.sh replay`, and the CTest replay tests of the
+# asan preset).
 # Fuzzers run under `nice -n 10`; a crash, hang (-timeout) or leak stops the run and leaves
 # the input in BUILD/findings/TARGET/.
 set -euo pipefail
@@ -213,6 +214,10 @@ case $command in
       nice -n 10 "$build/tests/fuzz/deepfm_fuzz_$t" -merge=1 -max_len="$(max_len "$t")" \
         -artifact_prefix="$build/findings/$t/" "$kept" "$corpus" >"$build/minimize/$t.log" 2>&1
       before=$(find "$corpus" -type f | wc -l)
+      if [ -z "$(ls -A "$kept")" ]; then  # never swap a corpus for nothing
+        echo "$t: the merge kept no input; corpus left as it was" >&2
+        continue
+      fi
       find "$corpus" -maxdepth 1 -type f -delete
       cp "$kept"/* "$corpus/"
       echo "$t: $before -> $(find "$corpus" -type f | wc -l) inputs"
@@ -220,6 +225,18 @@ case $command in
     ;;
   counts)
     for t in "${all_targets[@]}"; do printf '%-16s %12s\n' "$t" "$(total "$t")"; done
+    ;;
+  counts-table)
+    # The README's table: clean runs only (a run that found a bug is not counted).
+    echo "| target | executions | under ASan+UBSan | under UBSan only | core-seconds | corpus inputs | of the 10 M goal |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    for t in "${all_targets[@]}"; do
+      awk -F'\t' -v t="$t" -v inputs="$(find "tests/fuzz/corpus/$t" -type f | wc -l)" '
+        function group(n) { s = sprintf("%d", n); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]([ ]|$)/, " &", s); return s }
+        $2 == t && $7 == 0 { n += $6; if ($5 == "address,undefined") a += $6; else u += $6; secs += $3 * $4 }
+        END { printf "| `%s` | %s | %s | %s | %d | %d | %d%% |\n", t, group(n), group(a), group(u), secs, inputs, n / 100000 }
+      ' "$root/$ledger"
+    done
     ;;
   *)
     [ $# -ge 2 ] || usage

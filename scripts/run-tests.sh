@@ -27,7 +27,7 @@ for cxx in "${compilers[@]}"; do
   fi
 done
 
-# The sanitizer stage: the preset holds the flags and the ASAN/UBSAN/LSAN_OPTIONS.
+# The sanitizer stage: the preset holds the flags and the ASAN_OPTIONS/UBSAN_OPTIONS.
 if [ "${DEEPFM_SANITIZE_STAGE:-1}" != 0 ]; then
   echo "==== asan: configure, build, test in build/asan (g++, -fsanitize=address,undefined)"
   start=$(date +%s)

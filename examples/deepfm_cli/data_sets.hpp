@@ -9,6 +9,7 @@
 #include <deepfm/data/content_hash.hpp>
 #include <deepfm/data/dataset_cache.hpp>
 #include <deepfm/data/encoder.hpp>
+#include <deepfm/data/line_reader.hpp>
 #include <deepfm/data/reader_options.hpp>
 #include <deepfm/train/model_file.hpp>
 #include <filesystem>
@@ -52,7 +53,7 @@ inline void add_reader_flags(CLI::App* command, ReaderFlags& flags) {
                     "skipped and reported)");
   command
       ->add_option("--max-line-bytes", flags.reader.encode.max_line_bytes, "longest line accepted")
-      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 30));
+      ->check(CLI::Range(std::size_t{16}, deepfm::kMaxLineBytesLimit));
   command->add_option("--label-column", flags.reader.label_column, "csv: label column");
   command->add_option("--drop-columns", flags.drop_columns, "csv: columns to ignore")
       ->delimiter(',');

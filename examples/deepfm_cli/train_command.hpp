@@ -28,6 +28,9 @@ namespace deepfm_cli {
 /// typo (an extra digit or two) is a usage error rather than a memory-estimate refusal.
 inline constexpr std::size_t kMaxMlpWidth = std::size_t{1} << 16;
 
+/// The most rows `--generated-rows` asks for.
+inline constexpr std::size_t kMaxGeneratedRows = std::size_t{1} << 30;
+
 /// Every flag of `deepfm train`.
 struct TrainCommand {
   std::string train;
@@ -108,7 +111,7 @@ inline CLI::App* add_train_command(CLI::App& app, TrainCommand& c) {
       ->transform(CLI::AsSizeValue(false));
   cmd->add_option("--generated-rows", c.generated_rows,
                   "rows of the built-in generated data (80% train, 20% test)")
-      ->check(CLI::Range(std::size_t{100}, std::size_t{1} << 30));
+      ->check(CLI::Range(std::size_t{100}, kMaxGeneratedRows));
   return cmd;
 }
 
@@ -255,14 +258,19 @@ inline int run_train(TrainCommand c) {
   options.early_stop = c.early_stop;
   options.checkpoint_every = c.checkpoint_every;
   if (!c.checkpoint_dir.empty()) {
-    std::filesystem::create_directories(c.checkpoint_dir);
+    std::error_code error;
+    std::filesystem::create_directories(c.checkpoint_dir, error);
+    if (error)
+      throw deepfm::ModelFileError(c.checkpoint_dir,
+                                   "cannot create the checkpoint folder: " + error.message());
     options.checkpoint_file = std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
     // A run killed inside a save leaves its temporary file behind (nothing can run on
-    // SIGKILL); this run owns the folder, so it clears them.
+    // SIGKILL); this run owns the folder, so it clears them. One that cannot be removed
+    // costs only disk space: it is left.
     const std::string stale = "." + options.checkpoint_file.filename().string() + ".tmp-";
-    for (const auto& entry : std::filesystem::directory_iterator(c.checkpoint_dir))
+    for (const auto& entry : std::filesystem::directory_iterator(c.checkpoint_dir, error))
       if (entry.path().filename().string().rfind(stale, 0) == 0)
-        std::filesystem::remove(entry.path());
+        std::filesystem::remove(entry.path(), error);
   }
   // Batch size and early stopping change the run too, so a resume must match them.
   const std::string fingerprint =

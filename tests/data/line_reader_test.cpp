@@ -92,6 +92,14 @@ TEST_CASE("LineReader errors name the file and the line", "[data]") {
     CHECK_THROWS_WITH(read_all(file, 50), Contains("long.txt:2: line longer than 50 bytes"));
     CHECK(read_all(file, 100).size() == 3);  // exactly the bound is fine
   }
+  SECTION("the bound does not count a CRLF line's '\\r'") {
+    const auto crlf = dir.write("crlf.txt", "ok\r\n" + std::string(100, 'x') + "\r\nok\r\n");
+    CHECK(read_all(crlf, 100).size() == 3);
+    CHECK_THROWS_WITH(read_all(crlf, 99), Contains("crlf.txt:2: line longer than 99 bytes"));
+    const auto last = dir.write("crlf_last.txt", "ok\r\n" + std::string(100, 'x') + "\r");
+    CHECK(read_all(last, 100).size() == 2);
+    CHECK_THROWS_WITH(read_all(last, 99), Contains("crlf_last.txt:2: line longer"));
+  }
   SECTION("a long last line without a newline") {
     const auto file = dir.write("long_last.txt", "ok\n" + std::string(100, 'x'));
     CHECK_THROWS_WITH(read_all(file, 50), Contains("long_last.txt:2: line longer"));

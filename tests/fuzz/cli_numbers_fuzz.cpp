@@ -61,10 +61,10 @@ void check_flags(const deepfm_cli::TrainCommand& c) {
   check(c.batch >= 1 && c.batch <= (std::size_t{1} << 24), "--batch out of range");
   check(c.epochs >= 1 && c.epochs <= 1000000, "--epochs out of range");
   check(c.threads >= 0 && c.threads <= 4096, "--threads out of range");
-  check(c.generated_rows >= 100 && c.generated_rows <= (std::size_t{1} << 30),
+  check(c.generated_rows >= 100 && c.generated_rows <= deepfm_cli::kMaxGeneratedRows,
         "--generated-rows out of range");
   check(c.flags.reader.encode.max_line_bytes >= 16 &&
-            c.flags.reader.encode.max_line_bytes <= (std::size_t{1} << 30),
+            c.flags.reader.encode.max_line_bytes <= deepfm::kMaxLineBytesLimit,
         "--max-line-bytes out of range");
 }
 

@@ -2,6 +2,7 @@
 // file holding the input bytes, as they are and with the trailing checksum repaired so that
 // mutations reach the spec, reader options, vocabulary, parameters and training progress.
 // A model that loads must score a row, and a checkpoint must take a training step.
+#include <algorithm>
 #include <cstdint>
 #include <deepfm/core/parallel_for.hpp>
 #include <deepfm/train/model_file.hpp>
@@ -22,6 +23,10 @@ void use(deepfm::LoadedModel<T>& loaded) {
                       "the model's fields differ from its spec's");
   deepfm::fuzz::check(loaded.vocabulary.fields() == model.fields(),
                       "the vocabulary's fields differ from the model's");
+  deepfm::fuzz::check(
+      std::equal(loaded.vocabulary.field_dims().begin(), loaded.vocabulary.field_dims().end(),
+                 loaded.spec.field_dims.begin()),
+      "the vocabulary's field dims differ from the spec's");
   std::vector<deepfm::FeatureId> ids(model.offsets().begin(), model.offsets().end());
   deepfm::fuzz::expect_errors([&] {
     const std::vector<T> p = model.predict(ids);

@@ -228,6 +228,29 @@ TEST_CASE("Checkpoint history counts that are not counts are a ModelFileError",
 // allocated from the spec before any parameter section was checked, so a spec naming huge
 // dims or factors, in a file whose checksum holds, allocated whatever it asked for (a
 // std::bad_alloc, or worse, instead of a ModelFileError).
+// Found in review: a hashing vocabulary has no section of its own, so nothing tied the
+// spec's field dims to the stored bucket count; a file where they differ loaded and then
+// failed (or mis-scored) at prediction time.
+TEST_CASE("Model file whose hash buckets disagree with its field dims is refused",
+          "[train][model_file]") {
+  deepfm::test::ScratchDir dir("model_file_hash_dims");
+  const deepfm::ModelSpec spec = small_spec(deepfm::ModelKind::fm);
+  auto model = deepfm::make_model<float>(spec);
+  deepfm::ReaderOptions hashed;
+  hashed.encode.hash_buckets = 8;
+  const auto good = dir.path / "good.dfm";
+  deepfm::save_model_file<float>(good, *model, spec, hashed, deepfm::Vocabulary::hashing(4, 8));
+  CHECK_NOTHROW(deepfm::load_model_file<float>(good));
+  hashed.encode.hash_buckets = 7;
+  const auto bad = dir.path / "bad.dfm";
+  rewrite_section(good, bad, "reader",
+                  [&](deepfm::SectionFileWriter& out, const std::string& name) {
+                    out.add_text(name, deepfm::to_text(hashed));
+                  });
+  CHECK_THROWS_WITH(deepfm::load_model_file<float>(bad),
+                    Catch::Contains("bad.dfm") && Catch::Contains("field 0 has 8 ids; its 7 hash"));
+}
+
 TEST_CASE("Model file whose spec asks for more parameters than it holds is refused first",
           "[train][model_file]") {
   deepfm::test::ScratchDir dir("model_file_huge_spec");

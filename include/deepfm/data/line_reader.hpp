@@ -32,7 +32,8 @@ inline constexpr std::size_t kDefaultMaxLineBytes = std::size_t{1} << 20;
 inline constexpr std::size_t kMaxLineBytesLimit = std::size_t{1} << 30;
 
 /// Reads a file line by line. Lines exclude the '\n' and one trailing '\r'. A line holding a
-/// NUL byte or longer than max_line_bytes is a DataError naming the file and line.
+/// NUL byte or longer than max_line_bytes (not counting the '\r' of a CRLF ending, so LF and
+/// CRLF files pass alike) is a DataError naming the file and line.
 /// A max_line_bytes above kMaxLineBytesLimit is an InvalidArgument.
 class LineReader {
  public:
@@ -47,18 +48,18 @@ class LineReader {
       throw DataError(path_, 0, "cannot open: no such file");
     if (std::filesystem::is_directory(status))
       throw DataError(path_, 0, "cannot open: is a directory, not a file");
-    file_ = gzopen(path_.c_str(), "rb");
-    if (file_ == nullptr)
-      throw DataError(path_, 0, std::string("cannot open: ") + std::strerror(errno));
     // zlib allocates its buffers (3x this for gzip) on every open: no more than the file.
     const std::uintmax_t file_bytes = std::filesystem::file_size(path_, error);
     const std::size_t file_size =
         error ? kChunkBytes
               : static_cast<std::size_t>(std::min<std::uintmax_t>(file_bytes, kChunkBytes));
+    buffer_limit_ = std::max(kChunkBytes, max_line_bytes_ + 2);
+    buffer_.resize(std::clamp(file_size + 2, kMinBufferBytes, buffer_limit_));  // may throw
+    file_ = gzopen(path_.c_str(), "rb");  // nothing after this throws: the destructor closes it
+    if (file_ == nullptr)
+      throw DataError(path_, 0, std::string("cannot open: ") + std::strerror(errno));
     gzbuffer(file_, static_cast<unsigned>(
                         std::clamp<std::size_t>(file_size, kMinBufferBytes, kZlibBufferBytes)));
-    buffer_limit_ = std::max(kChunkBytes, max_line_bytes_ + 2);
-    buffer_.resize(std::clamp(file_size + 2, kMinBufferBytes, buffer_limit_));
   }
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -81,7 +82,8 @@ class LineReader {
         start_ = end_;
         return emit(begin, available, line);
       }
-      if (available > max_line_bytes_) too_long(line_number_ + 1);
+      // Past the bound even if the line ends in "\r\n" (the '\r' is not part of it).
+      if (available > max_line_bytes_ + 1) too_long(line_number_ + 1);
       refill();
     }
   }
@@ -100,8 +102,8 @@ class LineReader {
   bool emit(const char* begin, std::size_t length, std::string_view& line) {
     ++line_number_;
     bytes_read_ += length + 1;
-    if (length > max_line_bytes_) too_long(line_number_);
     if (length > 0 && begin[length - 1] == '\r') --length;
+    if (length > max_line_bytes_) too_long(line_number_);
     if (std::memchr(begin, '\0', length) != nullptr)
       throw DataError(path_, line_number_, "line holds a NUL byte (binary data?)");
     line = std::string_view(begin, length);

@@ -153,8 +153,15 @@ inline void write_vocabulary(SectionFileWriter& file, const Vocabulary& vocabula
 inline Vocabulary read_vocabulary(const SectionFileReader& file, const ReaderOptions& reader,
                                   const std::vector<std::size_t>& field_dims,
                                   const std::filesystem::path& path) {
-  if (reader.encode.hash_buckets > 0)
+  if (reader.encode.hash_buckets > 0) {
+    for (std::size_t f = 0; f < field_dims.size(); ++f)
+      if (field_dims[f] != reader.encode.hash_buckets)
+        throw ModelFileError(path.string(), "field " + std::to_string(f) + " has " +
+                                                std::to_string(field_dims[f]) + " ids; its " +
+                                                std::to_string(reader.encode.hash_buckets) +
+                                                " hash buckets need as many");
     return Vocabulary::hashing(field_dims.size(), reader.encode.hash_buckets);
+  }
   const std::vector<std::uint64_t> counts = file.array<std::uint64_t>("vocabulary.counts");
   const std::vector<std::uint64_t> lengths = file.array<std::uint64_t>("vocabulary.lengths");
   const std::string bytes = file.text("vocabulary.bytes");
@@ -283,7 +290,6 @@ LoadedModel<T> load_model_file(const std::filesystem::path& path) {
   if (dtype != detail::dtype_name<T>())
     throw ModelFileError(path.string(), "the parameters are " + dtype + "; this reader wants " +
                                             std::string(detail::dtype_name<T>()));
-  loaded.vocabulary = detail::read_vocabulary(file, loaded.reader, loaded.spec.field_dims, path);
   // The spec sizes the model, which is allocated before its sections are read: a spec that
   // asks for more parameters than the file holds (damage under a checksum that holds) must be
   // refused first, or it allocates whatever it names, terabytes included.
@@ -297,6 +303,7 @@ LoadedModel<T> load_model_file(const std::filesystem::path& path) {
     throw ModelFileError(path.string(), "the spec describes a model of " + std::to_string(wanted) +
                                             " parameters; the file holds " +
                                             std::to_string(stored));
+  loaded.vocabulary = detail::read_vocabulary(file, loaded.reader, loaded.spec.field_dims, path);
   try {
     loaded.model = make_model<T>(loaded.spec);
   } catch (const InvalidArgument& e) {

@@ -128,6 +128,8 @@ class Trainer {
                                 std::max(elapsed() - seconds_before, 1e-9));
         if (options_.checkpoint_every > 0 && model_.step() % options_.checkpoint_every == 0 &&
             b + 1 < batches) {
+          // A checkpoint must never hold a diverged state: judge the epoch so far first.
+          check_divergence(epoch, progress_.epoch_loss_sum / static_cast<double>(b + 1));
           progress_.epoch_seconds = elapsed();
           save_checkpoint(callbacks);
         }
@@ -139,7 +141,7 @@ class Trainer {
       stats.seconds = elapsed();
       stats.samples_per_second = static_cast<double>(order.size()) / std::max(stats.seconds, 1e-9);
       // Before anything is scored or saved, so the last checkpoint stays the last good state.
-      check_divergence(stats);
+      check_divergence(epoch, stats.train_loss);
       if (data.validation) stats.validation = model_.evaluate(*data.validation);
       if (data.test) stats.test = model_.evaluate(*data.test);
       progress_.sampler_epoch = sampler.epoch();
@@ -174,18 +176,21 @@ class Trainer {
   static constexpr double kDivergenceFactor = 10;
 
  private:
-  /// Only the training loss counts: a rising test loss is overfitting, not divergence.
-  void check_divergence(const EpochStats& stats) const {
+  /// Only the training loss counts: a rising test loss is overfitting, not divergence. Runs at
+  /// the end of every epoch and, on the epoch's running mean, before every mid-epoch
+  /// checkpoint, so the last checkpoint on disk is always from before the loss crossed the bound.
+  void check_divergence(std::size_t epoch, double train_loss) const {
     if (progress_.history.empty()) return;
     const double first = progress_.history.front().train_loss;
-    if (stats.train_loss > kDivergenceFactor * first)
-      throw NumericError("training diverged in epoch " + std::to_string(stats.epoch) +
-                         ": train loss " + std::to_string(stats.train_loss) + " is more than " +
-                         std::to_string(static_cast<int>(kDivergenceFactor)) +
-                         " times the first epoch's " + std::to_string(first) +
-                         "; try a lower learning rate (now " +
-                         detail::exact_text(spec_.optimizer.lr) +
-                         "); the last checkpoint holds the state before this epoch");
+    if (train_loss > kDivergenceFactor * first)
+      throw NumericError(
+          "training diverged in epoch " + std::to_string(epoch) + ": train loss " +
+          std::to_string(train_loss) + " is more than " +
+          std::to_string(static_cast<int>(kDivergenceFactor)) + " times the first epoch's " +
+          std::to_string(first) + "; try a lower learning rate (now " +
+          detail::exact_text(spec_.optimizer.lr) +
+          "), starting afresh: the last checkpoint predates the divergence but resumes with the "
+          "same learning rate");
   }
 
   bool early_stop_due() const noexcept {
