@@ -1,10 +1,23 @@
 # expect_command.cmake for a command given a file of mode 000: run with -DUNREADABLE=path and
-# the same variables. When the file can be read anyway (root reads any file) the check means
-# nothing, so the test prints SKIPPED: (CTest reports it skipped) instead of running.
+# the same variables. Root reads any file (CAP_DAC_OVERRIDE), and CI runs as root: there the
+# command runs under `setpriv` without the two capabilities that bypass file permissions, so
+# mode 000 means what it means for everyone else. Where the file stays readable even so (no
+# setpriv, or a container that cannot drop capabilities), the check means nothing and the test
+# prints SKIPPED: (CTest reports it skipped).
 execute_process(COMMAND ${CMAKE_COMMAND} -E cat "${UNREADABLE}" RESULT_VARIABLE readable
                 OUTPUT_QUIET ERROR_QUIET)
 if(readable EQUAL 0)
-  message(STATUS "SKIPPED: ${UNREADABLE} is readable despite mode 000 (running as root?)")
-  return()
+  set(drop_caps setpriv --inh-caps=-dac_override,-dac_read_search
+                --bounding-set=-dac_override,-dac_read_search --)
+  execute_process(COMMAND ${drop_caps} true RESULT_VARIABLE can_drop OUTPUT_QUIET ERROR_QUIET)
+  execute_process(COMMAND ${drop_caps} ${CMAKE_COMMAND} -E cat "${UNREADABLE}"
+                  RESULT_VARIABLE readable_without OUTPUT_QUIET ERROR_QUIET)
+  if(NOT can_drop EQUAL 0 OR readable_without EQUAL 0)
+    message(STATUS "SKIPPED: ${UNREADABLE} is readable despite mode 000, and setpriv cannot "
+                   "drop root's file-permission override here")
+    return()
+  endif()
+  list(JOIN drop_caps "|" prefix)
+  set(COMMAND "${prefix}|${COMMAND}")
 endif()
 include(${CMAKE_CURRENT_LIST_DIR}/expect_command.cmake)

@@ -3,8 +3,13 @@
 
 #include <cstdint>
 #include <deepfm/train/memory_estimate.hpp>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <string>
 #include <vector>
+
+#include "support/scratch_dir.hpp"
 
 TEST_CASE("Memory estimate counts the model's parameters and optimiser state", "[train]") {
   const auto kind = GENERATE(deepfm::ModelKind::deepfm, deepfm::ModelKind::fm);
@@ -47,4 +52,27 @@ TEST_CASE("Memory estimate saturates instead of wrapping around", "[train]") {
   const std::uint64_t table = 20 * (10 + 1);  // 20 rows of 10 factors and a first-order weight
   CHECK(deepfm::estimate_training_memory(spec, 4, 1000, 100, 1100, 2048, false, 0, 0).parameters ==
         (table + dense) * 4);
+}
+
+TEST_CASE("Default memory limit takes the smallest limit of the process's cgroups", "[train]") {
+  deepfm::test::ScratchDir dir("cgroup_limit");
+  const auto put = [&](const std::filesystem::path& relative, const std::string& text) {
+    std::filesystem::create_directories((dir.path / relative).parent_path());
+    std::ofstream(dir.path / relative) << text << "\n";
+  };
+  put("memory.max", "max");
+  put("slice/memory.max", "8000000");  // a parent's limit binds its children
+  put("slice/job/memory.max", "max");
+  put("memory/memory.limit_in_bytes", "9223372036854771712");  // v1's "no limit"
+  put("memory/x/memory.limit_in_bytes", "5000000");
+  CHECK(deepfm::cgroup_memory_limit(dir.path, "0::/slice/job\n") == 8000000);
+  CHECK(deepfm::cgroup_memory_limit(dir.path, "0::/slice/job/\n") == 8000000);
+  CHECK(deepfm::cgroup_memory_limit(dir.path, "0::/other\n") == 0);  // no file: no limit
+  CHECK(deepfm::cgroup_memory_limit(dir.path, "0::/\n") == 0);
+  CHECK(deepfm::cgroup_memory_limit(dir.path, "5:cpu,cpuacct:/x\n4:memory:/x\n0::/\n") == 5000000);
+  CHECK(deepfm::cgroup_memory_limit(dir.path, "5:cpu,cpuacct:/x\n") == 0);  // not memory's
+  CHECK(deepfm::cgroup_memory_limit(dir.path, "4:memory:/x\n0::/slice/job\n") == 5000000);
+  put("memory.max", "3000000");  // a container's own namespace: its limit sits at the root
+  CHECK(deepfm::cgroup_memory_limit(dir.path, "0::/\n") == 3000000);
+  CHECK(deepfm::cgroup_memory_limit(dir.path, "garbage\n\n0:\n") == 0);
 }

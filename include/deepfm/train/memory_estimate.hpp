@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 
 #include "deepfm/core/config.hpp"
@@ -115,9 +118,51 @@ inline MemoryEstimate estimate_training_memory(const ModelSpec& spec, std::size_
   return m;
 }
 
+/// The smallest memory limit among the cgroups this process is in, from its own cgroup up to
+/// the root of each hierarchy (a limit set on a parent, e.g. a systemd slice, binds too); 0
+/// when none has one. `cgroup_root` is where cgroupfs is mounted (/sys/fs/cgroup) and
+/// `membership` the text of /proc/self/cgroup: "0::/path" for cgroup v2, "N:memory:/path"
+/// (among others) for v1. Inside a container with its own cgroup namespace the path is "/",
+/// and the root's file holds the container's limit.
+inline std::uint64_t cgroup_memory_limit(const std::filesystem::path& cgroup_root,
+                                         const std::string& membership) {
+  std::uint64_t smallest = 0;
+  const auto consider = [&](const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::uint64_t bytes = 0;
+    // "max" (v2) or a huge number (v1) mean no limit.
+    if (in >> bytes && bytes > 0 && bytes < (std::uint64_t{1} << 60) &&
+        (smallest == 0 || bytes < smallest))
+      smallest = bytes;
+  };
+  std::istringstream lines(membership);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const std::size_t first = line.find(':');
+    const std::size_t second = first == std::string::npos ? first : line.find(':', first + 1);
+    if (second == std::string::npos) continue;
+    const std::string controllers = "," + line.substr(first + 1, second - first - 1) + ",";
+    std::filesystem::path base = cgroup_root;
+    const char* limit_file = "memory.max";
+    if (controllers != ",,") {
+      if (controllers.find(",memory,") == std::string::npos) continue;
+      base /= "memory";
+      limit_file = "memory.limit_in_bytes";
+    }
+    for (std::filesystem::path relative =
+             std::filesystem::path(line.substr(second + 1)).relative_path().lexically_normal();
+         ; relative = relative.parent_path()) {
+      if (relative == ".") relative.clear();
+      consider(base / relative / limit_file);
+      if (relative.empty()) break;
+    }
+  }
+  return smallest;
+}
+
 /// The memory a run may use by default: the smaller of the machine's available memory
-/// (MemAvailable in /proc/meminfo) and the cgroup's limit (v2 memory.max, v1
-/// memory.limit_in_bytes). `source` says which one it was. 0 when neither can be read.
+/// (MemAvailable in /proc/meminfo) and the limit of the cgroups the process is in
+/// (cgroup_memory_limit). `source` says which one it was. 0 when neither can be read.
 inline std::uint64_t default_memory_limit(std::string* source = nullptr) {
   std::uint64_t limit = 0;
   std::string from;
@@ -133,16 +178,13 @@ inline std::uint64_t default_memory_limit(std::string* source = nullptr) {
         break;
       }
   }
-  for (const char* file :
-       {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
-    std::ifstream in(file);
-    std::uint64_t bytes = 0;
-    // "max" (v2) or a huge number (v1) mean no limit; both leave `limit` alone.
-    if (in >> bytes && bytes > 0 && bytes < (std::uint64_t{1} << 60) &&
-        (limit == 0 || bytes < limit)) {
-      limit = bytes;
-      from = "the cgroup's memory limit";
-    }
+  std::ifstream self("/proc/self/cgroup");
+  std::string membership((std::istreambuf_iterator<char>(self)), std::istreambuf_iterator<char>());
+  if (membership.empty()) membership = "0::/\n1:memory:/\n";  // the roots, at least
+  const std::uint64_t cgroup = cgroup_memory_limit("/sys/fs/cgroup", membership);
+  if (cgroup > 0 && (limit == 0 || cgroup < limit)) {
+    limit = cgroup;
+    from = "the cgroup's memory limit";
   }
   if (source) *source = from;
   return limit;
