@@ -224,10 +224,6 @@ TEST_CASE("Checkpoint history counts that are not counts are a ModelFileError",
   }
 }
 
-// Found by tests/fuzz (model_file target, input crafted from its seeds): the model was
-// allocated from the spec before any parameter section was checked, so a spec naming huge
-// dims or factors, in a file whose checksum holds, allocated whatever it asked for (a
-// std::bad_alloc, or worse, instead of a ModelFileError).
 // Found in review: a hashing vocabulary has no section of its own, so nothing tied the
 // spec's field dims to the stored bucket count; a file where they differ loaded and then
 // failed (or mis-scored) at prediction time.
@@ -251,6 +247,10 @@ TEST_CASE("Model file whose hash buckets disagree with its field dims is refused
                     Catch::Contains("bad.dfm") && Catch::Contains("field 0 has 8 ids; its 7 hash"));
 }
 
+// Found by tests/fuzz (model_file target, input crafted from its seeds): the model was
+// allocated from the spec before any parameter section was checked, so a spec naming huge
+// dims or factors, in a file whose checksum holds, allocated whatever it asked for (a
+// std::bad_alloc, or worse, instead of a ModelFileError).
 TEST_CASE("Model file whose spec asks for more parameters than it holds is refused first",
           "[train][model_file]") {
   deepfm::test::ScratchDir dir("model_file_huge_spec");
