@@ -516,6 +516,22 @@ TEST_CASE("CtrModel train_step names a non-finite gradient and applies nothing",
   CHECK(std::equal(before.begin(), before.end(), model.dense_parameters().begin()));
 }
 
+TEST_CASE("CtrModel train_step names optimizer state that overflows", "[models][api][numerics]") {
+  // As above with weights of 1e11: the embedding gradient (about 1e22) is finite, but Adam's
+  // v = (1 - beta2) g^2 overflows float, after which the row's updates would round to 0.
+  DeepFM<float> model({4, 5, 6}, {.factors = 3, .mlp = {1}, .dropout = 0, .seed = 3});
+  for (float& w : model.embedding_weights()) w = 0;
+  for (const auto& s : model.dense_layout()) {
+    const float value = s.name == "mlp.0.bias" ? 1.0f : s.name.ends_with("weight") ? 1e11f : 0.0f;
+    for (float& w : model.dense_parameters().subspan(s.offset, s.size())) w = value;
+  }
+  const std::vector<deepfm::FeatureId> ids = {0, 4, 9, 1, 5, 10};
+  const std::vector<float> labels = {1, 0};
+  CHECK_THROWS_WITH(model.train_step(deepfm::Batch{ids, labels, 3}),
+                    Contains("step 1: optimizer state 2 of embedding row") && Contains("is inf") &&
+                        Contains("train in double"));
+}
+
 TEST_CASE("CtrModel train_step names a parameter that overflows", "[models][api][numerics]") {
   // lr 1e300 is a valid double that rounds to infinity in float.
   FM<float> model({4, 5, 6},

@@ -445,9 +445,27 @@ class CtrModel {
     const char* advice = "; the step has been applied: lower the learning rate";
     check_finite_dense(dense_.values(), t, "parameter", advice);
     check_finite_table_rows(embedding_.weights(), embedding_.gradient().rows(), factors_, t,
-                            "embedding", advice);
+                            "parameter embedding", advice);
     check_finite_table_rows(first_order_.table().weights(), first_order_.table().gradient().rows(),
-                            1, t, "first_order", advice);
+                            1, t, "parameter first_order", advice);
+    // A finite but huge gradient can overflow the optimizer's squared-gradient state (Adam's
+    // v, Adagrad's sum): the updates then round to 0 and the parameter stops learning for
+    // good, silently. The state of the rows and layers this step touched is checked too.
+    const char* state_advice =
+        "; the gradients are too large for this precision: lower the "
+        "learning rate, or train in double";
+    check_finite_dense(dense_optimizer_.first_moment(), t, "optimizer state 1 of", state_advice);
+    check_finite_dense(dense_optimizer_.second_moment(), t, "optimizer state 2 of", state_advice);
+    const auto check_table_state = [&](auto& optimizer, const auto& rows, std::size_t width,
+                                       const char* name) {
+      check_finite_table_rows(optimizer.first_moment(), rows, width, t,
+                              std::string("optimizer state 1 of ") + name, state_advice);
+      check_finite_table_rows(optimizer.second_moment(), rows, width, t,
+                              std::string("optimizer state 2 of ") + name, state_advice);
+    };
+    check_table_state(embedding_optimizer_, embedding_.gradient().rows(), factors_, "embedding");
+    check_table_state(first_order_optimizer_, first_order_.table().gradient().rows(), 1,
+                      "first_order");
     return loss;
   }
 
@@ -480,15 +498,17 @@ class CtrModel {
                           value, tail);
   }
 
-  static void check_finite_table_rows(std::span<const T> weights, std::span<const FeatureId> rows,
-                                      std::size_t width, std::uint64_t t, const char* name,
+  /// Rows `rows` of a table of `width` columns (none when `values` is empty: an optimizer
+  /// without that state).
+  static void check_finite_table_rows(std::span<const T> values, std::span<const FeatureId> rows,
+                                      std::size_t width, std::uint64_t t, const std::string& what,
                                       const char* tail) {
+    if (values.empty()) return;
     for (const FeatureId row : rows)
       for (std::size_t j = 0; j < width; ++j) {
-        const T value = weights[std::size_t{row} * width + j];
+        const T value = values[std::size_t{row} * width + j];
         if (!std::isfinite(value))
-          numeric_failure(t, std::string("parameter ") + name + " row " + std::to_string(row),
-                          value, tail);
+          numeric_failure(t, what + " row " + std::to_string(row), value, tail);
       }
   }
 
