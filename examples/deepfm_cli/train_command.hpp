@@ -257,21 +257,6 @@ inline int run_train(TrainCommand c) {
   options.batch_size = c.batch;
   options.early_stop = c.early_stop;
   options.checkpoint_every = c.checkpoint_every;
-  if (!c.checkpoint_dir.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(c.checkpoint_dir, error);
-    if (error)
-      throw deepfm::ModelFileError(c.checkpoint_dir,
-                                   "cannot create the checkpoint folder: " + error.message());
-    options.checkpoint_file = std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
-    // A run killed inside a save leaves its temporary file behind (nothing can run on
-    // SIGKILL); this run owns the folder, so it clears them. One that cannot be removed
-    // costs only disk space: it is left.
-    const std::string stale = "." + options.checkpoint_file.filename().string() + ".tmp-";
-    for (const auto& entry : std::filesystem::directory_iterator(c.checkpoint_dir, error))
-      if (entry.path().filename().string().rfind(stale, 0) == 0)
-        std::filesystem::remove(entry.path(), error);
-  }
   // Batch size and early stopping change the run too, so a resume must match them.
   const std::string fingerprint =
       files.fingerprint() + ";batch=" + std::to_string(c.batch) +
@@ -313,6 +298,22 @@ inline int run_train(TrainCommand c) {
               deepfm::human_bytes(memory.workspace + memory.gradients).c_str());
   std::fflush(stdout);
 
+  // Only a run that passed the memory check touches the checkpoint folder.
+  if (!c.checkpoint_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(c.checkpoint_dir, error);
+    if (error)
+      throw deepfm::ModelFileError(c.checkpoint_dir,
+                                   "cannot create the checkpoint folder: " + error.message());
+    options.checkpoint_file = std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
+    // A run killed inside a save leaves its temporary file behind (nothing can run on
+    // SIGKILL); this run owns the folder, so it clears them. One that cannot be removed
+    // costs only disk space: it is left.
+    const std::string stale = "." + options.checkpoint_file.filename().string() + ".tmp-";
+    for (const auto& entry : std::filesystem::directory_iterator(c.checkpoint_dir, error))
+      if (entry.path().filename().string().rfind(stale, 0) == 0)
+        std::filesystem::remove(entry.path(), error);
+  }
   std::unique_ptr<deepfm::CtrModel<float>> model;
   std::optional<deepfm::TrainingProgress> resumed;
   std::vector<std::vector<float>> best_parameters;

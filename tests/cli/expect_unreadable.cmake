@@ -9,12 +9,16 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E cat "${UNREADABLE}" RESULT_VARIABLE 
 if(readable EQUAL 0)
   set(drop_caps setpriv --inh-caps=-dac_override,-dac_read_search
                 --bounding-set=-dac_override,-dac_read_search --)
-  execute_process(COMMAND ${drop_caps} true RESULT_VARIABLE can_drop OUTPUT_QUIET ERROR_QUIET)
+  # The tool itself must still start without them (its folders may not be root's).
+  string(REPLACE "|" ";" words "${COMMAND}")
+  list(GET words 0 tool)
+  execute_process(COMMAND ${drop_caps} ${tool} --help RESULT_VARIABLE can_drop
+                  OUTPUT_QUIET ERROR_QUIET)
   execute_process(COMMAND ${drop_caps} ${CMAKE_COMMAND} -E cat "${UNREADABLE}"
                   RESULT_VARIABLE readable_without OUTPUT_QUIET ERROR_QUIET)
   if(NOT can_drop EQUAL 0 OR readable_without EQUAL 0)
-    message(STATUS "SKIPPED: ${UNREADABLE} is readable despite mode 000, and setpriv cannot "
-                   "drop root's file-permission override here")
+    message(STATUS "SKIPPED: ${UNREADABLE} is readable despite mode 000, and the tool cannot "
+                   "run under setpriv without root's file-permission override here")
     return()
   endif()
   list(JOIN drop_caps "|" prefix)

@@ -98,6 +98,11 @@ TEST_CASE("LineReader errors name the file and the line", "[data]") {
     const auto crlf = dir.write("crlf.txt", "ok\r\n" + std::string(100, 'x') + "\r\nok\r\n");
     CHECK(read_all(crlf, 100).size() == 3);
     CHECK_THROWS_WITH(read_all(crlf, 99), Contains("crlf.txt:2: line longer than 99 bytes"));
+    // The first read of a small gzip file fills the 4 KiB starting buffer, ending at the '\r':
+    // the line must not be judged too long before its '\n' arrives.
+    const auto edge = dir.write_gzip("edge.gz", std::string(4095, 'x') + "\r\nok\n");
+    CHECK(read_all(edge, 4095).size() == 2);
+    CHECK_THROWS_WITH(read_all(edge, 4094), Contains("edge.gz:1: line longer"));
     const auto last = dir.write("crlf_last.txt", "ok\r\n" + std::string(100, 'x') + "\r");
     CHECK(read_all(last, 100).size() == 2);
     CHECK_THROWS_WITH(read_all(last, 99), Contains("crlf_last.txt:2: line longer"));

@@ -3,8 +3,8 @@
 /// Streams the lines of a text file, plain or gzip-compressed (zlib detects which), in a
 /// bounded buffer: memory is O(max_line_bytes), never O(file). LF and CRLF endings are both
 /// accepted, and so is a missing final newline. The buffer starts at the file's size (small
-/// files are common: prediction requests, tests, fuzz inputs) and grows only as far as the
-/// longest line needs, up to the bound.
+/// files are common: prediction requests, tests, fuzz inputs) and doubles as long lines need,
+/// up to the bound + 2 bytes.
 
 #include <zlib.h>
 
@@ -48,7 +48,8 @@ class LineReader {
       throw DataError(path_, 0, "cannot open: no such file");
     if (std::filesystem::is_directory(status))
       throw DataError(path_, 0, "cannot open: is a directory, not a file");
-    // zlib allocates its buffers (3x this for gzip) on every open: no more than the file.
+    // zlib allocates its buffers (input and twice that for output) on every open: no more
+    // than the file needs.
     const std::uintmax_t file_bytes = std::filesystem::file_size(path_, error);
     const std::size_t file_size =
         error ? kChunkBytes
@@ -129,8 +130,11 @@ class LineReader {
   /// its limit) when the tail fills more than half of it, so a long line costs O(its length).
   void refill() {
     const std::size_t tail = end_ - start_;
-    if (tail > buffer_.size() / 2 && buffer_.size() < buffer_limit_)
-      buffer_.resize(std::min(buffer_.size() * 2, buffer_limit_));
+    if (tail > buffer_.size() / 2 && buffer_.size() < buffer_limit_) {
+      const std::size_t grown = std::min(buffer_.size() * 2, buffer_limit_);
+      buffer_.reserve(grown);  // exactly: resize alone may take up to twice as much
+      buffer_.resize(grown);
+    }
     std::memmove(buffer_.data(), buffer_.data() + start_, tail);
     start_ = 0;
     end_ = tail;

@@ -128,8 +128,10 @@ class Trainer {
                                 std::max(elapsed() - seconds_before, 1e-9));
         if (options_.checkpoint_every > 0 && model_.step() % options_.checkpoint_every == 0 &&
             b + 1 < batches) {
-          // A checkpoint must never hold a diverged state: judge the epoch so far first.
-          check_divergence(epoch, progress_.epoch_loss_sum / static_cast<double>(b + 1));
+          // No checkpoint from an epoch already past the bound: judge its running mean first
+          // (once it spans enough batches not to be one unlucky batch).
+          if (b + 1 >= kMinBatchesJudged)
+            check_divergence(epoch, progress_.epoch_loss_sum / static_cast<double>(b + 1));
           progress_.epoch_seconds = elapsed();
           save_checkpoint(callbacks);
         }
@@ -174,11 +176,13 @@ class Trainer {
 
   /// A training loss above this multiple of the first epoch's stops the run as diverged.
   static constexpr double kDivergenceFactor = 10;
+  /// The fewest batches of an epoch whose running mean the mid-epoch check judges.
+  static constexpr std::size_t kMinBatchesJudged = 8;
 
  private:
   /// Only the training loss counts: a rising test loss is overfitting, not divergence. Runs at
-  /// the end of every epoch and, on the epoch's running mean, before every mid-epoch
-  /// checkpoint, so the last checkpoint on disk is always from before the loss crossed the bound.
+  /// the end of every epoch and, on the epoch's running mean (from kMinBatchesJudged batches
+  /// on), before every mid-epoch checkpoint.
   void check_divergence(std::size_t epoch, double train_loss) const {
     if (progress_.history.empty()) return;
     const double first = progress_.history.front().train_loss;
@@ -189,8 +193,7 @@ class Trainer {
           std::to_string(static_cast<int>(kDivergenceFactor)) + " times the first epoch's " +
           std::to_string(first) + "; try a lower learning rate (now " +
           detail::exact_text(spec_.optimizer.lr) +
-          "), starting afresh: the last checkpoint predates the divergence but resumes with the "
-          "same learning rate");
+          "), starting afresh: a checkpoint resumes with the learning rate it was made with");
   }
 
   bool early_stop_due() const noexcept {
