@@ -12,6 +12,7 @@
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/config.hpp"
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/finite.hpp"
 #include "deepfm/core/init.hpp"
 #include "deepfm/core/matrix_view.hpp"
 #include "deepfm/core/parallel_for.hpp"

@@ -6,10 +6,12 @@
 #include <deepfm/data/synthetic.hpp>
 #include <deepfm/train/model_file.hpp>
 #include <deepfm/train/section_file.hpp>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "support/scratch_dir.hpp"
@@ -272,4 +274,52 @@ TEST_CASE("Model file whose spec asks for more parameters than it holds is refus
     CHECK_THROWS_WITH(deepfm::load_model_file<float>(bad),
                       Catch::Contains("bad.dfm") && Catch::Contains("parameters; the file holds"));
   }
+}
+
+// Found in review: nothing checked the values themselves, so a file holding a NaN (written by
+// another tool, or damaged under a checksum that holds) loaded and scored NaN, and a model
+// that had gone non-finite outside the trainer's checks saved without complaint.
+TEST_CASE("Model files hold finite values: loading and saving refuse NaN and infinity",
+          "[train][model_file][numerics]") {
+  deepfm::test::ScratchDir dir("model_file_finite");
+  const deepfm::ModelSpec spec = small_spec(deepfm::ModelKind::deepfm);
+  auto model = deepfm::make_model<float>(spec);
+  model->fit(small_data().batch(), {.epochs = 1, .batch_size = 64});
+  const deepfm::TrainingProgress progress;
+  const auto good = dir.path / "good.dfm";
+  deepfm::save_model_file<float>(good, *model, spec, {}, small_vocabulary(4, 7), &progress);
+  REQUIRE_NOTHROW(deepfm::load_model_file<float>(good));
+
+  const auto bad = dir.path / "bad.dfm";
+  for (const auto& [section, value, text] :
+       {std::tuple<std::string, float, std::string>{"param.embedding",
+                                                    std::numeric_limits<float>::quiet_NaN(), "nan"},
+        {"param.dense", -std::numeric_limits<float>::infinity(), "-inf"},
+        {"optim.embedding.moment2", std::numeric_limits<float>::infinity(), "inf"}}) {
+    INFO(section);
+    std::vector<float> values = deepfm::SectionFileReader::open(good).array<float>(section);
+    values.at(2) = value;
+    rewrite_section(good, bad, section,
+                    [&](deepfm::SectionFileWriter& out, const std::string& name) {
+                      out.add_array<float>(name, values);
+                    });
+    CHECK_THROWS_AS(deepfm::load_model_file<float>(bad), deepfm::ModelFileError);
+    CHECK_THROWS_WITH(
+        deepfm::load_model_file<float>(bad),
+        Catch::Contains("bad.dfm") &&
+            Catch::Contains("section '" + section + "' holds " + text + " at index 2"));
+  }
+
+  const auto read_bytes = [](const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const std::string saved = read_bytes(good);
+  model->embedding_weights()[4] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_AS(deepfm::save_model_file<float>(good, *model, spec, {}, small_vocabulary(4, 7)),
+                  deepfm::NumericError);
+  CHECK_THROWS_WITH(deepfm::save_model_file<float>(good, *model, spec, {}, small_vocabulary(4, 7)),
+                    Catch::Contains("not saving") && Catch::Contains("good.dfm") &&
+                        Catch::Contains("param.embedding[4] is nan"));
+  CHECK(read_bytes(good) == saved);
 }

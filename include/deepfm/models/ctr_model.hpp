@@ -22,6 +22,7 @@
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/config.hpp"
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/finite.hpp"
 #include "deepfm/data/rollover_sampler.hpp"
 #include "deepfm/kernels/kernels.hpp"
 #include "deepfm/layers/embedding_table.hpp"
@@ -185,9 +186,14 @@ class CtrModel {
   }
 
   /// Brings every embedding row up to the current step (needed only in lazy-exact mode).
+  /// Throws NumericError if that leaves a non-finite value.
   void sync() {
+    if (!needs_sync()) return;
     embedding_optimizer_.catch_up(embedding_, step_);
     first_order_optimizer_.catch_up(first_order_.table(), step_);
+    // The replayed zero-gradient steps rewrote rows no step check has read since they were
+    // last touched; a file or an evaluation must not take a non-finite one on trust.
+    check_tables_finite(step_, "; found bringing every row up to date: lower the learning rate");
   }
   bool needs_sync() const noexcept {
     return embedding_optimizer_.needs_catch_up() || first_order_optimizer_.needs_catch_up();
@@ -477,16 +483,30 @@ class CtrModel {
 
   void check_finite_dense(std::span<const T> values, std::uint64_t t, const char* what,
                           const char* tail) const {
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (std::isfinite(values[i])) continue;
-      for (const ParameterSlice& slice : dense_.layout())
-        if (i >= slice.offset && i < slice.offset + slice.size())
-          numeric_failure(
-              t,
-              std::string(what) + " " + slice.name + "[" + std::to_string(i - slice.offset) + "]",
-              values[i], tail);
-      numeric_failure(t, std::string(what) + " dense[" + std::to_string(i) + "]", values[i], tail);
-    }
+    const std::optional<std::size_t> bad = first_non_finite(values);
+    if (!bad) return;
+    const std::size_t i = *bad;
+    for (const ParameterSlice& slice : dense_.layout())
+      if (i >= slice.offset && i < slice.offset + slice.size())
+        numeric_failure(
+            t, std::string(what) + " " + slice.name + "[" + std::to_string(i - slice.offset) + "]",
+            values[i], tail);
+    numeric_failure(t, std::string(what) + " dense[" + std::to_string(i) + "]", values[i], tail);
+  }
+
+  /// Every row of both tables and of their optimizer state (empty state is skipped).
+  void check_tables_finite(std::uint64_t t, const char* tail) {
+    const auto check = [&](std::span<const T> values, std::size_t width, const char* what) {
+      if (const std::optional<std::size_t> bad = first_non_finite(values))
+        numeric_failure(t, std::string(what) + " row " + std::to_string(*bad / width), values[*bad],
+                        tail);
+    };
+    check(embedding_.weights(), factors_, "parameter embedding");
+    check(embedding_optimizer_.first_moment(), factors_, "optimizer state 1 of embedding");
+    check(embedding_optimizer_.second_moment(), factors_, "optimizer state 2 of embedding");
+    check(first_order_.table().weights(), 1, "parameter first_order");
+    check(first_order_optimizer_.first_moment(), 1, "optimizer state 1 of first_order");
+    check(first_order_optimizer_.second_moment(), 1, "optimizer state 2 of first_order");
   }
 
   static void check_finite_rows(const SparseRowGradient<T>& gradient, std::uint64_t t,

@@ -15,7 +15,9 @@
 ///   "progress.leftover"  u32  rows the current epoch opened with (rolled over)
 ///   "progress.history"   f64  the EpochStats so far, kHistoryStride values each
 ///   "best.*"        the best epoch's parameters (early stopping only)
-/// A checkpoint is also a model file: predict and eval accept either.
+/// A checkpoint is also a model file: predict and eval accept either. Every value of the
+/// param.*, optim.* and best.* sections is finite: saving refuses a NaN or an infinity (the
+/// file would score NaN) and loading refuses a file that holds one.
 
 #include <cmath>
 #include <cstddef>
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/finite.hpp"
 #include "deepfm/core/key_value_text.hpp"
 #include "deepfm/data/reader_options.hpp"
 #include "deepfm/data/vocabulary.hpp"
@@ -207,6 +210,27 @@ inline std::string progress_text(std::uint64_t step, std::uint64_t epochs,
   return text;
 }
 
+/// Saving stops at a non-finite value, before anything is written.
+template <typename T>
+void check_finite_to_save(const std::filesystem::path& path, const std::string& section,
+                          std::span<const T> values) {
+  if (const std::optional<std::size_t> bad = first_non_finite(values))
+    throw NumericError("not saving " + path.string() + ": " + section + "[" + std::to_string(*bad) +
+                       "] is " + std::to_string(values[*bad]) +
+                       "; any file already there is left as it was");
+}
+
+/// Loading refuses a non-finite value (a file written by something other than deepfm, or
+/// damaged under a checksum that holds).
+template <typename T>
+void check_finite_loaded(const std::filesystem::path& path, const std::string& section,
+                         std::span<const T> values) {
+  if (const std::optional<std::size_t> bad = first_non_finite(values))
+    throw ModelFileError(path.string(), "section '" + section + "' holds " +
+                                            std::to_string(values[*bad]) + " at index " +
+                                            std::to_string(*bad) + "; its values must be finite");
+}
+
 }  // namespace detail
 
 /// Saves a vocabulary alone (kind "vocabulary"), as the dataset cache keeps it beside an
@@ -255,11 +279,14 @@ void save_model_file(const std::filesystem::path& path, CtrModel<T>& model, cons
   std::size_t parameter = 0;
   model.visit_state(
       [&](std::string_view name, std::span<T> values, bool is_parameter) {
-        file.add_array<T>((is_parameter ? "param." : "optim.") + std::string(name),
-                          std::span<const T>(values));
-        if (is_parameter && best_parameters && parameter < best_parameters->size())
-          file.add_array<T>("best." + std::string(name),
-                            std::span<const T>((*best_parameters)[parameter++]));
+        const std::string section = (is_parameter ? "param." : "optim.") + std::string(name);
+        detail::check_finite_to_save<T>(path, section, values);
+        file.add_array<T>(section, std::span<const T>(values));
+        if (is_parameter && best_parameters && parameter < best_parameters->size()) {
+          const std::span<const T> best((*best_parameters)[parameter++]);
+          detail::check_finite_to_save<T>(path, "best." + std::string(name), best);
+          file.add_array<T>("best." + std::string(name), best);
+        }
       },
       progress != nullptr);
   std::vector<double> history;
@@ -313,11 +340,14 @@ LoadedModel<T> load_model_file(const std::filesystem::path& path) {
   const bool has_best = checkpoint && file.has("best.embedding");
   loaded.model->visit_state(
       [&](std::string_view name, std::span<T> values, bool is_parameter) {
-        file.read_into<T>((is_parameter ? "param." : "optim.") + std::string(name), values);
+        const std::string section = (is_parameter ? "param." : "optim.") + std::string(name);
+        file.read_into<T>(section, values);
+        detail::check_finite_loaded<T>(path, section, values);
         if (is_parameter && has_best) {
-          loaded.best_parameters.emplace_back(values.size());
-          file.read_into<T>("best." + std::string(name),
-                            std::span<T>(loaded.best_parameters.back()));
+          std::vector<T>& best = loaded.best_parameters.emplace_back(values.size());
+          file.read_into<T>("best." + std::string(name), std::span<T>(best));
+          detail::check_finite_loaded<T>(path, "best." + std::string(name),
+                                         std::span<const T>(best));
         }
       },
       checkpoint);
