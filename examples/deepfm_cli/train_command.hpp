@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint_folder.hpp"
 #include "data_sets.hpp"
 
 namespace deepfm_cli {
@@ -100,7 +101,8 @@ inline CLI::App* add_train_command(CLI::App& app, TrainCommand& c) {
       ->check(CLI::Range(0, 4096));
   cmd->add_option("--save", c.save, "write the trained model to this .dfm file");
   cmd->add_option("--checkpoint-dir", c.checkpoint_dir,
-                  "write DIR/checkpoint.dfm after every epoch (and --checkpoint-every steps)");
+                  "write DIR/checkpoint.dfm after every epoch (and --checkpoint-every steps); "
+                  "one run per folder, and one that holds a checkpoint needs --resume");
   cmd->add_option("--checkpoint-every", c.checkpoint_every, "also checkpoint every N steps");
   cmd->add_flag("--resume", c.resume, "continue from DIR/checkpoint.dfm when it exists");
   cmd->add_option("--metrics", c.metrics, "write one JSON line per epoch to this file");
@@ -298,21 +300,12 @@ inline int run_train(TrainCommand c) {
               deepfm::human_bytes(memory.workspace + memory.gradients).c_str());
   std::fflush(stdout);
 
-  // Only a run that passed the memory check touches the checkpoint folder.
+  // Only a run that passed the memory check touches the checkpoint folder; the folder stays
+  // locked by this run until it ends.
+  std::optional<CheckpointFolder> checkpoints;
   if (!c.checkpoint_dir.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(c.checkpoint_dir, error);
-    if (error)
-      throw deepfm::ModelFileError(c.checkpoint_dir,
-                                   "cannot create the checkpoint folder: " + error.message());
-    options.checkpoint_file = std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
-    // A run killed inside a save leaves its temporary file behind (nothing can run on
-    // SIGKILL); this run owns the folder, so it clears them. One that cannot be removed
-    // costs only disk space: it is left.
-    const std::string stale = "." + options.checkpoint_file.filename().string() + ".tmp-";
-    for (const auto& entry : std::filesystem::directory_iterator(c.checkpoint_dir, error))
-      if (entry.path().filename().string().rfind(stale, 0) == 0)
-        std::filesystem::remove(entry.path(), error);
+    checkpoints.emplace(c.checkpoint_dir, c.resume);
+    options.checkpoint_file = checkpoints->checkpoint_file();
   }
   std::unique_ptr<deepfm::CtrModel<float>> model;
   std::optional<deepfm::TrainingProgress> resumed;
