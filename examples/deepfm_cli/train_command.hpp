@@ -313,8 +313,9 @@ inline int run_train(TrainCommand c) {
   if (c.resume && std::filesystem::exists(options.checkpoint_file)) {
     deepfm::LoadedModel<float> loaded = deepfm::load_model_file<float>(options.checkpoint_file);
     if (!loaded.progress)
-      throw deepfm::InvalidArgument(options.checkpoint_file.string() +
-                                    " is a model, not a checkpoint");
+      throw deepfm::ModelFileError(options.checkpoint_file.string(),
+                                   "a model file, not a checkpoint: it holds no optimizer "
+                                   "state or training position to resume from");
     if (deepfm::to_text(loaded.spec) != deepfm::to_text(spec))
       throw deepfm::InvalidArgument(
           "cannot resume from " + options.checkpoint_file.string() + ": " +
