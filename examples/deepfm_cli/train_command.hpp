@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <deepfm/core/atomic_file.hpp>
 #include <deepfm/core/parallel_for.hpp>
 #include <deepfm/data/synthetic.hpp>
 #include <deepfm/data/synthetic_writer.hpp>
@@ -201,12 +202,27 @@ inline std::string describe(const deepfm::ModelSpec& spec) {
   return text;
 }
 
+/// Makes the folder of an output file (as the checkpoint and cache folders are made) and
+/// checks that a save there can start.
+inline void prepare_output(const std::string& path, deepfm::FileErrorThrower on_error) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  std::error_code error;
+  if (!folder.empty()) std::filesystem::create_directories(folder, error);
+  if (error) on_error(path, "cannot create its folder: " + error.message());
+  deepfm::AtomicFileWriter::check_destination(path, on_error);
+}
+
 inline int run_train(TrainCommand c) {
   if (c.threads > 0) deepfm::set_max_threads(c.threads);
   if (c.resume && c.checkpoint_dir.empty())
     throw deepfm::InvalidArgument("--resume needs --checkpoint-dir");
   if (c.checkpoint_every > 0 && c.checkpoint_dir.empty())
     throw deepfm::InvalidArgument("--checkpoint-every needs --checkpoint-dir");
+  // The outputs are made ready before the encoding and the training, not found unwritable
+  // after them: a save that cannot start would throw the trained model away.
+  if (!c.save.empty()) prepare_output(c.save, deepfm::throw_model_file_error);
+  for (const std::string& output : {c.metrics, c.plot})
+    if (!output.empty()) prepare_output(output, deepfm::throw_data_error);
   const deepfm::ReaderOptions reader = c.flags.options();
   const std::filesystem::path cache = c.flags.cache_folder();
   if (c.train.empty()) {

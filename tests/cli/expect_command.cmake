@@ -1,5 +1,6 @@
 # Runs COMMAND (words separated by '|') and checks its exit code and output. Run with
-#   cmake -DCOMMAND=a|b -DEXPECT_EXIT=N [-DEXPECT_STDOUT=regex] [-DEXPECT_STDERR=regex] -P ...
+#   cmake -DCOMMAND=a|b -DEXPECT_EXIT=N [-DEXPECT_STDOUT=regex] [-DEXPECT_STDERR=regex]
+#         [-DREJECT_STDOUT=regex] -P ...
 string(REPLACE "|" ";" COMMAND "${COMMAND}")
 execute_process(COMMAND ${COMMAND} RESULT_VARIABLE exit_code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message(STATUS "exit ${exit_code}\nstdout:\n${out}\nstderr:\n${err}")
@@ -11,6 +12,9 @@ if(DEFINED EXPECT_STDOUT AND NOT out MATCHES "${EXPECT_STDOUT}")
 endif()
 if(DEFINED EXPECT_STDERR AND NOT err MATCHES "${EXPECT_STDERR}")
   message(FATAL_ERROR "stderr does not match: ${EXPECT_STDERR}")
+endif()
+if(DEFINED REJECT_STDOUT AND out MATCHES "${REJECT_STDOUT}")
+  message(FATAL_ERROR "stdout matches what it must not: ${REJECT_STDOUT}")
 endif()
 # -DEXPECT_JSON_KEYS=a,b,c: the last stdout line is one JSON object (CMake's strict parser:
 # no NaN or Infinity) holding each key.

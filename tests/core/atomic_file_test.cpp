@@ -353,3 +353,28 @@ TEST_CASE("atomic file running out of space is an error and leaves the old targe
     CHECK(dir.entries() == 1);
   }
 }
+
+TEST_CASE("atomic file check_destination probes a save without leaving anything", "[atomic_file]") {
+  ScratchDir dir("atomic_probe");
+  // A new file and a file to replace: accepted, nothing created, nothing changed.
+  CHECK_NOTHROW(deepfm::AtomicFileWriter::check_destination(dir.path / "new.dfm"));
+  std::ofstream(dir.path / "old.dfm") << "kept";
+  CHECK_NOTHROW(deepfm::AtomicFileWriter::check_destination(dir.path / "old.dfm"));
+  CHECK(dir.entries() == 1);
+  CHECK(read_all(dir.path / "old.dfm") == "kept");
+  // What a save would refuse, the probe refuses with the same message and exception type.
+  fs::create_directory(dir.path / "folder");
+  CHECK_THAT(error_of([&] { deepfm::AtomicFileWriter::check_destination(dir.path / "folder"); }),
+             Catch::Contains("folder: exists and is not a regular file (a directory)"));
+  const fs::path missing = dir.path / "missing_folder" / "model.dfm";
+  CHECK_THAT(error_of([&] { deepfm::AtomicFileWriter::check_destination(missing); }),
+             Catch::StartsWith(missing.string() + ": ") &&
+                 Catch::Contains("cannot create a temporary file beside it"));
+  CHECK_THROWS_AS(
+      deepfm::AtomicFileWriter::check_destination(missing, deepfm::throw_model_file_error),
+      deepfm::ModelFileError);
+  CHECK_THROWS_AS(deepfm::AtomicFileWriter::check_destination(dir.path / ""),
+                  deepfm::InvalidArgument);
+  CHECK(dir.entries() == 2);  // old.dfm and folder
+  CHECK(fs::is_empty(dir.path / "folder"));
+}

@@ -147,6 +147,16 @@ class AtomicFileWriter {
     check_target();
     create_temporary();
   }
+
+  /// Before the work whose result will be saved to `target` (hours of training, say): fails,
+  /// as a save would and naming `target`, unless steps 0 and 1 of a save succeed. The probe's
+  /// temporary is removed at once, and no fault point fires: it is not a save. A disk that
+  /// fills up in the meantime still fails the save itself, leaving the old file whole.
+  static void check_destination(const std::filesystem::path& target,
+                                FileErrorThrower on_error = throw_data_error) {
+    AtomicFileWriter probe(target, on_error, Probe{});
+  }
+
   AtomicFileWriter(AtomicFileWriter&& other) noexcept
       : target_(std::move(other.target_)),
         temporary_(std::move(other.temporary_)),
@@ -225,6 +235,15 @@ class AtomicFileWriter {
  private:
   static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
 
+  struct Probe {};
+  AtomicFileWriter(std::filesystem::path target, FileErrorThrower on_error, Probe)
+      : target_(std::move(target)), on_error_(on_error) {
+    if (target_.filename().empty())
+      throw InvalidArgument("AtomicFileWriter: target '" + target_.string() + "' is not a file");
+    check_target();
+    open_temporary();
+  }
+
   [[noreturn]] void fail(const std::string& what) const {
     if (on_error_ != nullptr) on_error_(target_.string(), what);
     throw Error(target_.string() + ": " + what);  // in case a thrower returns after all
@@ -250,12 +269,16 @@ class AtomicFileWriter {
 
   // Step 1.
   void create_temporary() {
-    fd_ = detail::make_temporary(target_, ".tmp-", temporary_);
-    if (fd_ < 0) fail("cannot create a temporary file beside it: " + detail::errno_text());
+    open_temporary();
     // Best effort: a replaced file keeps its permissions; failing to copy them is no reason to
     // refuse the save.
     if (keep_mode_) static_cast<void>(::fchmod(fd_, mode_));
     detail::fault_point("save:created");
+  }
+
+  void open_temporary() {
+    fd_ = detail::make_temporary(target_, ".tmp-", temporary_);
+    if (fd_ < 0) fail("cannot create a temporary file beside it: " + detail::errno_text());
   }
 
   // Step 2.
