@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <deepfm/core/error.hpp>
 #include <filesystem>
@@ -28,42 +29,58 @@ class CheckpointFolder {
     if (error)
       throw deepfm::ModelFileError(folder.string(),
                                    "cannot create the checkpoint folder: " + error.message());
-    lock_ = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock_ < 0)
+    lock_.fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock_.fd < 0) {
+      const int failure = errno;
       throw deepfm::ModelFileError(
           folder.string(),
-          std::string("cannot open the checkpoint folder: ") + std::strerror(errno));
-    // The lock is the open folder's: the kernel drops it when the run ends, killed or not.
-    // A file system without flock (ENOLCK, some network mounts) runs unlocked, as before.
-    if (::flock(lock_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-      ::close(lock_);
-      throw deepfm::ModelFileError(folder.string(),
-                                   "another deepfm train is using this checkpoint folder; let it "
-                                   "finish or give this run its own --checkpoint-dir");
+          std::string("cannot open the checkpoint folder: ") + std::strerror(failure));
     }
-    if (!resume && std::filesystem::exists(checkpoint_file_)) {
-      ::close(lock_);
+    // The lock is the open folder's: the kernel drops it when the run ends, killed or not.
+    if (::flock(lock_.fd, LOCK_EX | LOCK_NB) != 0) {
+      const int failure = errno;
+      if (failure == EWOULDBLOCK)
+        throw deepfm::ModelFileError(folder.string(),
+                                     "another deepfm train is using this checkpoint folder; let "
+                                     "it finish or give this run its own --checkpoint-dir");
+      // Some network file systems lock nothing: the run goes on, and says so.
+      std::fprintf(stderr,
+                   "deepfm: warning: %s: cannot lock the checkpoint folder (%s); make sure no "
+                   "other run uses it\n",
+                   folder.c_str(), std::strerror(failure));
+    }
+    if (!resume && std::filesystem::exists(checkpoint_file_, error))
       throw deepfm::InvalidArgument(
           checkpoint_file_.string() +
           " already exists and this run would overwrite it: pass --resume to continue from it, "
           "or remove it (or choose another --checkpoint-dir) to start afresh");
-    }
-    // Held by this run, so every temporary here is a killed run's.
+    // Held by this run, so every temporary here is a killed run's; one that cannot be removed
+    // costs only disk space.
     const std::string stale = "." + checkpoint_file_.filename().string() + ".tmp-";
-    for (const auto& entry : std::filesystem::directory_iterator(folder, error))
-      if (entry.path().filename().string().rfind(stale, 0) == 0)
-        std::filesystem::remove(entry.path(), error);  // one that stays costs only disk space
+    std::filesystem::directory_iterator entry(folder, error);
+    for (; !error && entry != std::filesystem::directory_iterator(); entry.increment(error))
+      if (entry->path().filename().string().rfind(stale, 0) == 0) {
+        std::error_code ignored;
+        std::filesystem::remove(entry->path(), ignored);
+      }
   }
-
-  CheckpointFolder(const CheckpointFolder&) = delete;
-  CheckpointFolder& operator=(const CheckpointFolder&) = delete;
-  ~CheckpointFolder() { ::close(lock_); }
 
   const std::filesystem::path& checkpoint_file() const noexcept { return checkpoint_file_; }
 
  private:
+  /// Closes the descriptor (releasing the lock) however the run or the constructor ends.
+  struct Descriptor {
+    int fd = -1;
+    Descriptor() = default;
+    Descriptor(const Descriptor&) = delete;
+    Descriptor& operator=(const Descriptor&) = delete;
+    ~Descriptor() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+
   std::filesystem::path checkpoint_file_;
-  int lock_ = -1;
+  Descriptor lock_;
 };
 
 }  // namespace deepfm_cli

@@ -2,8 +2,13 @@
 // per-epoch metrics, early stopping, checkpoints and --resume, and saves a .dfm model file.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
 #include <deepfm/core/atomic_file.hpp>
 #include <deepfm/core/parallel_for.hpp>
 #include <deepfm/data/synthetic.hpp>
@@ -202,14 +207,41 @@ inline std::string describe(const deepfm::ModelSpec& spec) {
   return text;
 }
 
-/// Makes the folder of an output file (as the checkpoint and cache folders are made) and
-/// checks that a save there can start.
-inline void prepare_output(const std::string& path, deepfm::FileErrorThrower on_error) {
-  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+/// Makes the folder of an output file (as the checkpoint folder is made) and checks that the
+/// file can be written there, so that a run does not find out only after training.
+/// `atomic`: the file is saved through a temporary beside it (the model, the plot); otherwise
+/// it is written in place (the metrics, which may go to /dev/stdout or a pipe).
+inline void prepare_output(const char* flag, const std::string& path, bool atomic,
+                           deepfm::FileErrorThrower on_error) {
+  const std::filesystem::path file(path);
+  if (file.filename().empty())
+    throw deepfm::InvalidArgument(std::string(flag) + " names a folder ('" + path +
+                                  "'), not a file");
   std::error_code error;
-  if (!folder.empty()) std::filesystem::create_directories(folder, error);
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), error);
   if (error) on_error(path, "cannot create its folder: " + error.message());
-  deepfm::AtomicFileWriter::check_destination(path, on_error);
+  if (atomic) {
+    deepfm::AtomicFileWriter::check_destination(path, on_error);
+    return;
+  }
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0) {
+    // A fifo or a device is not opened to probe it: closing the probe would end the stream
+    // for its reader.
+    if (S_ISDIR(info.st_mode)) on_error(path, "is a directory, not a file");
+    if (S_ISREG(info.st_mode) && ::access(path.c_str(), W_OK) != 0) {
+      const int failure = errno;
+      on_error(path, std::string("cannot write: ") + std::strerror(failure));
+    }
+    return;
+  }
+  const int probe = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (probe < 0) {
+    const int failure = errno;
+    on_error(path, std::string("cannot create: ") + std::strerror(failure));
+  }
+  ::close(probe);
+  ::unlink(path.c_str());
 }
 
 inline int run_train(TrainCommand c) {
@@ -218,11 +250,6 @@ inline int run_train(TrainCommand c) {
     throw deepfm::InvalidArgument("--resume needs --checkpoint-dir");
   if (c.checkpoint_every > 0 && c.checkpoint_dir.empty())
     throw deepfm::InvalidArgument("--checkpoint-every needs --checkpoint-dir");
-  // The outputs are made ready before the encoding and the training, not found unwritable
-  // after them: a save that cannot start would throw the trained model away.
-  if (!c.save.empty()) prepare_output(c.save, deepfm::throw_model_file_error);
-  for (const std::string& output : {c.metrics, c.plot})
-    if (!output.empty()) prepare_output(output, deepfm::throw_data_error);
   const deepfm::ReaderOptions reader = c.flags.options();
   const std::filesystem::path cache = c.flags.cache_folder();
   if (c.train.empty()) {
@@ -316,8 +343,13 @@ inline int run_train(TrainCommand c) {
               deepfm::human_bytes(memory.workspace + memory.gradients).c_str());
   std::fflush(stdout);
 
-  // Only a run that passed the memory check touches the checkpoint folder; the folder stays
-  // locked by this run until it ends.
+  // Only a run that passed the memory check touches the output folders. The outputs are
+  // made ready before training, not found unwritable after it: a save that cannot start
+  // would throw the trained model away.
+  if (!c.save.empty()) prepare_output("--save", c.save, true, deepfm::throw_model_file_error);
+  if (!c.plot.empty()) prepare_output("--plot", c.plot, true, deepfm::throw_data_error);
+  if (!c.metrics.empty()) prepare_output("--metrics", c.metrics, false, deepfm::throw_data_error);
+  // The checkpoint folder stays locked by this run until it ends.
   std::optional<CheckpointFolder> checkpoints;
   if (!c.checkpoint_dir.empty()) {
     checkpoints.emplace(c.checkpoint_dir, c.resume);

@@ -21,8 +21,13 @@ TEST_CASE("A checkpoint folder is created and held by one run at a time", "[cli]
   CHECK_THROWS_AS(CheckpointFolder(folder, true), deepfm::ModelFileError);
   CHECK_THROWS_WITH(CheckpointFolder(folder, true),
                     Contains("b: another deepfm train is using this checkpoint folder"));
-  first.reset();  // the run ends: the folder is free
+  // The refused run left the holder's save in progress alone.
+  std::ofstream(folder / ".checkpoint.dfm.tmp-Saving") << "half";
+  CHECK_THROWS(CheckpointFolder(folder, true));
+  CHECK(std::filesystem::exists(folder / ".checkpoint.dfm.tmp-Saving"));
+  first.reset();  // the run ends (killed, say): the folder is free, its temporary stale
   CHECK_NOTHROW(CheckpointFolder(folder, true));
+  CHECK_FALSE(std::filesystem::exists(folder / ".checkpoint.dfm.tmp-Saving"));
 }
 
 TEST_CASE("A checkpoint folder refuses to overwrite a checkpoint without --resume",

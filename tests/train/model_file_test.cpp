@@ -11,6 +11,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -309,6 +310,26 @@ TEST_CASE("Model files hold finite values: loading and saving refuse NaN and inf
         Catch::Contains("bad.dfm") &&
             Catch::Contains("section '" + section + "' holds " + text + " at index 2"));
   }
+
+  // The best epoch's parameters of an early-stopping checkpoint, too.
+  std::vector<std::vector<float>> best;
+  model->visit_state(
+      [&](std::string_view, std::span<float> values, bool is_parameter) {
+        if (is_parameter) best.emplace_back(values.begin(), values.end());
+      },
+      false);
+  const auto with_best = dir.path / "best.dfm";
+  deepfm::save_model_file<float>(with_best, *model, spec, {}, small_vocabulary(4, 7), &progress,
+                                 &best);
+  REQUIRE(deepfm::load_model_file<float>(with_best).best_parameters.size() == 3);
+  std::vector<float> damaged = best[0];
+  damaged.at(5) = std::numeric_limits<float>::quiet_NaN();
+  rewrite_section(with_best, bad, "best.embedding",
+                  [&](deepfm::SectionFileWriter& out, const std::string& name) {
+                    out.add_array<float>(name, damaged);
+                  });
+  CHECK_THROWS_WITH(deepfm::load_model_file<float>(bad),
+                    Catch::Contains("section 'best.embedding' holds nan at index 5"));
 
   const auto read_bytes = [](const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);

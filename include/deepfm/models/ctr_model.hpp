@@ -192,8 +192,10 @@ class CtrModel {
     embedding_optimizer_.catch_up(embedding_, step_);
     first_order_optimizer_.catch_up(first_order_.table(), step_);
     // The replayed zero-gradient steps rewrote rows no step check has read since they were
-    // last touched; a file or an evaluation must not take a non-finite one on trust.
-    check_tables_finite(step_, "; found bringing every row up to date: lower the learning rate");
+    // last touched; a file or an evaluation must not take a non-finite one on trust. (From
+    // finite state the replay stays finite: a hit means the row was corrupt already.)
+    check_tables_finite(step_,
+                        "; found bringing every row up to date before an evaluation or a save");
   }
   bool needs_sync() const noexcept {
     return embedding_optimizer_.needs_catch_up() || first_order_optimizer_.needs_catch_up();
@@ -433,8 +435,8 @@ class CtrModel {
     const std::uint64_t t = step_ + 1;
     const double loss = compute_gradients_unchecked(batch, PassContext{true, t});
     if (!std::isfinite(loss))
-      throw NumericError("training loss is " + std::to_string(loss) + " at step " +
-                         std::to_string(t) + "; parameters left as they were before the step");
+      throw NumericError("training loss is " + value_text(loss) + " at step " + std::to_string(t) +
+                         "; parameters left as they were before the step");
     // A finite loss can still come with an overflowing gradient; nothing is applied then.
     check_finite_dense(dense_.gradients(), t, "the gradient of",
                        "; parameters left as they were before the step");
@@ -477,7 +479,7 @@ class CtrModel {
 
   [[noreturn]] static void numeric_failure(std::uint64_t t, const std::string& what, T value,
                                            const char* tail) {
-    throw NumericError("step " + std::to_string(t) + ": " + what + " is " + std::to_string(value) +
+    throw NumericError("step " + std::to_string(t) + ": " + what + " is " + value_text(value) +
                        tail);
   }
 

@@ -216,7 +216,7 @@ void check_finite_to_save(const std::filesystem::path& path, const std::string& 
                           std::span<const T> values) {
   if (const std::optional<std::size_t> bad = first_non_finite(values))
     throw NumericError("not saving " + path.string() + ": " + section + "[" + std::to_string(*bad) +
-                       "] is " + std::to_string(values[*bad]) +
+                       "] is " + value_text(values[*bad]) +
                        "; any file already there is left as it was");
 }
 
@@ -227,7 +227,7 @@ void check_finite_loaded(const std::filesystem::path& path, const std::string& s
                          std::span<const T> values) {
   if (const std::optional<std::size_t> bad = first_non_finite(values))
     throw ModelFileError(path.string(), "section '" + section + "' holds " +
-                                            std::to_string(values[*bad]) + " at index " +
+                                            value_text(values[*bad]) + " at index " +
                                             std::to_string(*bad) + "; its values must be finite");
 }
 
