@@ -1,12 +1,15 @@
 // Fuzz target: deepfm::load_model_file (model files and checkpoints) and the Predictor on a
 // file holding the input bytes, as they are and with the trailing checksum repaired so that
 // mutations reach the spec, reader options, vocabulary, parameters and training progress.
-// A model that loads must score a row, and a checkpoint must take a training step.
+// A model that loads must hold only finite values and score a row, and a checkpoint must
+// take a training step.
 #include <algorithm>
 #include <cstdint>
+#include <deepfm/core/finite.hpp>
 #include <deepfm/core/parallel_for.hpp>
 #include <deepfm/train/model_file.hpp>
 #include <deepfm/train/predictor.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +30,15 @@ void use(deepfm::LoadedModel<T>& loaded) {
       std::equal(loaded.vocabulary.field_dims().begin(), loaded.vocabulary.field_dims().end(),
                  loaded.spec.field_dims.begin()),
       "the vocabulary's field dims differ from the spec's");
+  model.visit_state(
+      [](std::string_view, std::span<T> values, bool) {
+        deepfm::fuzz::check(!deepfm::first_non_finite(std::span<const T>(values)),
+                            "a loaded model holds a NaN or an infinity");
+      },
+      loaded.progress.has_value());
+  for (const std::vector<T>& best : loaded.best_parameters)
+    deepfm::fuzz::check(!deepfm::first_non_finite(std::span<const T>(best)),
+                        "a loaded checkpoint's best parameters hold a NaN or an infinity");
   std::vector<deepfm::FeatureId> ids(model.offsets().begin(), model.offsets().end());
   deepfm::fuzz::expect_errors([&] {
     const std::vector<T> p = model.predict(ids);
