@@ -42,9 +42,8 @@ void read_all(const std::string& path, std::size_t max_line_bytes, std::string_v
       deepfm::fuzz::check(line.size() <= max_line_bytes, "a line longer than the bound");
       deepfm::fuzz::check(line.find('\n') == std::string_view::npos, "a line holds a newline");
       deepfm::fuzz::check(line.find('\0') == std::string_view::npos, "a line holds a NUL");
-      if (!gzip)
-        deepfm::fuzz::check(count <= expected.size() && line == without_cr(expected[count - 1]),
-                            "line " + std::to_string(count) + " differs from the input's");
+      if (!gzip && (count > expected.size() || line != without_cr(expected[count - 1])))
+        deepfm::fuzz::finding("line " + std::to_string(count) + " differs from the input's");
     }
     if (!gzip)
       deepfm::fuzz::check(count == expected.size(), "lines missing at the end of the input");
