@@ -2,8 +2,10 @@
 // `predict` and `eval` score files with one; `generate` writes synthetic d2l-format data;
 // `encode` reads CTR files into the binary dataset cache (a second run with the same input and
 // options finds the entry and parses nothing).
-// Exit codes: 0 success, 1 a data or I/O error, 2 a usage error (bad flags or options).
+// Exit codes: 0 success, 1 a data or I/O error, 2 a usage error (bad flags or options),
+// 3 (predict) some rows could not be scored: their output lines are empty.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deepfm/data/synthetic_writer.hpp>
@@ -11,10 +13,14 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "deepfm_cli/data_sets.hpp"
+#include "deepfm_cli/flag_checks.hpp"
 #include "deepfm_cli/predict_command.hpp"
 #include "deepfm_cli/train_command.hpp"
 
@@ -66,54 +72,92 @@ int run_encode(const EncodeCommand& command) {
   std::size_t table_rows = 0;
   for (std::size_t dim : train.field_dims) table_rows += dim;
   std::printf("train: %zu rows, %zu fields, %zu ids in all, %zu lines skipped (%s %s)\n",
-              train.rows, train.field_dims.size(), table_rows, train.skipped_lines,
+              train.rows, train.field_dims.size(), table_rows, train.report.skipped_lines,
               train.cache_hit ? "cache hit" : "encoded into", train.entry.c_str());
   std::printf("field_dims: %s\n", json_list(train.field_dims).c_str());
   if (test)
     std::printf("test: %zu rows, %zu of %zu values out of vocabulary, %zu lines skipped (%s %s)\n",
-                test->rows, test->oov_cells, test->total_cells, test->skipped_lines,
-                test->cache_hit ? "cache hit" : "encoded into", test->entry.c_str());
+                test->rows, test->report.oov_cells, test->report.total_cells,
+                test->report.skipped_lines, test->cache_hit ? "cache hit" : "encoded into",
+                test->entry.c_str());
   std::printf("time: %.3f s (%.1f MB/s of input)\n", seconds, megabytes / std::max(seconds, 1e-9));
   if (command.json) {
     std::printf(
         "{\"rows\":%zu,\"fields\":%zu,\"field_dims\":%s,\"skipped_lines\":%zu,\"test_rows\":%s,"
         "\"test_oov\":%s,\"cache_hit\":%s,\"seconds\":%.6f}\n",
         train.rows, train.field_dims.size(), json_list(train.field_dims).c_str(),
-        train.skipped_lines, test ? std::to_string(test->rows).c_str() : "null",
-        test ? std::to_string(test->oov_cells).c_str() : "null",
+        train.report.skipped_lines, test ? std::to_string(test->rows).c_str() : "null",
+        test ? std::to_string(test->report.oov_cells).c_str() : "null",
         train.cache_hit && (!test || test->cache_hit) ? "true" : "false", seconds);
   }
   return 0;
 }
 
+/// CLI11's help with each option's default at the end of its description, "(default: 30)",
+/// rather than glued to the value's type and range ("UINT:1 to 1000000=30").
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* option) const override {
+    std::string opts = CLI::Formatter::make_option_opts(option);
+    const std::string glued = "=" + option->get_default_str();
+    if (const std::size_t at = opts.find(glued);
+        !option->get_default_str().empty() && at != std::string::npos)
+      opts.erase(at, glued.size());
+    return opts;
+  }
+
+  std::string make_option_desc(const CLI::Option* option) const override {
+    std::string value = option->get_default_str();
+    if (value.size() >= 2 && value.front() == '[' && value.back() == ']')  // a list flag's
+      value = value.substr(1, value.size() - 2);
+    if (value.empty()) return option->get_description();
+    return option->get_description() + " (default: " + value + ")";
+  }
+};
+
+/// What `deepfm --version` prints: the version, and the compiler and SIMD target of this
+/// build (which a bug report, or a speed comparison, needs).
+std::string version_text() {
+#if defined(__clang__)
+  const std::string compiler = "clang++ " __clang_version__;
+#elif defined(__GNUC__)
+  const std::string compiler = "g++ " __VERSION__;
+#else
+  const std::string compiler = "an unknown compiler";
+#endif
+  return std::string("deepfm ") + deepfm::kVersionString + "\nbuilt with " +
+         compiler.substr(0, compiler.find_last_not_of(' ') + 1) +
+         ", SIMD kernels: " + std::string(deepfm::kernels::isa_name(deepfm::kernels::kIsa));
+}
+
+/// What `deepfm` without a command prints: each command in one line, and where to read more.
+std::string command_overview(CLI::App& app) {
+  std::string text = std::string(app.get_description()) +
+                     "\nusage: deepfm COMMAND [FLAGS], where COMMAND is one of\n";
+  const std::vector<CLI::App*> commands = app.get_subcommands([](CLI::App*) { return true; });
+  std::size_t width = 0;
+  for (const CLI::App* command : commands) width = std::max(width, command->get_name().size());
+  for (const CLI::App* command : commands) {
+    const std::string& name = command->get_name();
+    text +=
+        "  " + name + std::string(width + 2 - name.size(), ' ') + command->get_description() + "\n";
+  }
+  return text +
+         "'deepfm COMMAND --help' lists a command's flags with their defaults; "
+         "'deepfm --version' names this build.\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"deepfm: DeepFM and FM click-through-rate models"};
+  CLI::App app{"deepfm: DeepFM and FM click-through-rate models", "deepfm"};
   app.require_subcommand(1);
-
-  GenerateOptions generate;
-  CLI::App* generate_command =
-      app.add_subcommand("generate", "write synthetic d2l-format CTR data with a known model");
-  generate_command->add_option("--rows", generate.rows, "rows to write")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
-  generate_command->add_option("--seed", generate.seed, "seed of the generating model and rows");
-  generate_command->add_option("--fields", generate.fields, "categorical fields")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
-  generate_command
-      ->add_option("--values-per-field", generate.values_per_field, "distinct values per field")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
-  generate_command->add_option("--out", generate.out, "output file")->required();
-
-  EncodeCommand encode;
-  CLI::App* encode_command =
-      app.add_subcommand("encode", "encode CTR text files into the binary dataset cache");
-  encode_command->add_option("--train", encode.train, "training file (its vocabulary is used)")
-      ->required();
-  encode_command->add_option("--test", encode.test,
-                             "test file, encoded with the training vocabulary");
-  deepfm_cli::add_reader_flags(encode_command, encode.flags);
-  encode_command->add_flag("--json", encode.json, "end with one JSON line of the figures");
+  // Before the subcommands are made: they copy the option defaults of their parent.
+  app.option_defaults()->always_capture_default();
+  app.formatter(std::make_shared<HelpFormatter>());
+  app.set_version_flag("--version", version_text(), "print the version and the build, and exit");
+  app.failure_message(
+      [](const CLI::App*, const CLI::Error& e) { return deepfm_cli::usage_error_line(e); });
 
   deepfm_cli::TrainCommand train;
   CLI::App* train_command = deepfm_cli::add_train_command(app, train);
@@ -122,9 +166,40 @@ int main(int argc, char** argv) {
   deepfm_cli::EvalCommand eval;
   CLI::App* eval_command = deepfm_cli::add_eval_command(app, eval);
 
+  EncodeCommand encode;
+  CLI::App* encode_command =
+      app.add_subcommand("encode", "encode CTR text files into the binary dataset cache");
+  encode_command->add_option("--train", encode.train, "training file (its vocabulary is used)")
+      ->required()
+      ->check(deepfm_cli::file_name());
+  encode_command
+      ->add_option("--test", encode.test, "test file, encoded with the training vocabulary")
+      ->check(deepfm_cli::file_name());
+  deepfm_cli::add_reader_flags(encode_command, encode.flags);
+  encode_command->add_flag("--json", encode.json, "end with one JSON line of the figures");
+
+  GenerateOptions generate;
+  CLI::App* generate_command =
+      app.add_subcommand("generate", "write synthetic d2l-format CTR data with a known model");
+  generate_command->add_option("--rows", generate.rows, "rows to write")
+      ->transform(deepfm_cli::whole_number(1, std::uint64_t{1} << 32));
+  generate_command->add_option("--seed", generate.seed, "seed of the generating model and rows")
+      ->transform(deepfm_cli::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
+  generate_command->add_option("--fields", generate.fields, "categorical fields")
+      ->transform(deepfm_cli::whole_number(1, 1000));
+  generate_command
+      ->add_option("--values-per-field", generate.values_per_field, "distinct values per field")
+      ->transform(deepfm_cli::whole_number(1, std::uint64_t{1} << 24));
+  generate_command->add_option("--out", generate.out, "output file")
+      ->required()
+      ->check(deepfm_cli::file_name());
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // No command at all (`deepfm`, `deepfm --seed 3`): say which there are before the error.
+    if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr)
+      std::fputs(command_overview(app).c_str(), stderr);
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
@@ -135,10 +210,10 @@ int main(int argc, char** argv) {
     if (*eval_command) return deepfm_cli::run_eval(eval);
     return 2;
   } catch (const deepfm::InvalidArgument& e) {  // options that cannot go together
-    std::fprintf(stderr, "deepfm: error: %s\n", e.what());
+    std::fprintf(stderr, "deepfm: error: %s\n", deepfm::printable_text(e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {  // data, I/O and everything else
-    std::fprintf(stderr, "deepfm: error: %s\n", e.what());
+    std::fprintf(stderr, "deepfm: error: %s\n", deepfm::printable_text(e.what()).c_str());
     return 1;
   }
 }

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages deepfm builds with, only those missing (apt-get; sudo when
-# not root). Works on Debian 12 and Ubuntu 22.04.
+# Installs the Debian/Ubuntu packages deepfm needs, only those missing (apt-get; sudo when not
+# root). Works on Debian 12 and Ubuntu 22.04. One argument says for what:
+#   tool    the `deepfm` tool alone (the quick start's main job): compiler, CMake, Eigen,
+#           CLI11, zlib
+#   tests   (the default) everything the test command builds and runs: clang++, Catch2,
+#           Google Benchmark, OpenMP for clang, and Debian's python3-torch for the PyTorch
+#           trajectory check (skipped where the package is not offered; DEEPFM_SKIP_TORCH=1
+#           leaves it out)
+#   python  python3-venv, for scripts/python-env.sh (the comparison scripts' environment)
 set -euo pipefail
+profile=${1:-tests}
 
-packages=(build-essential cmake ninja-build pkg-config libeigen3-dev catch2 libbenchmark-dev
-          libcli11-dev zlib1g-dev clang libomp-dev)
+packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libcli11-dev zlib1g-dev)
+case "$profile" in
+  tool) ;;
+  tests) packages+=(catch2 libbenchmark-dev clang libomp-dev) ;;
+  python) packages=(python3 python3-venv) ;;
+  *) echo "install-deps: unknown profile '$profile' (tool, tests or python)" >&2; exit 2 ;;
+esac
 
 missing_from() {
   local package
@@ -33,6 +46,8 @@ install() {
 mapfile -t missing < <(missing_from "${packages[@]}")
 install "${missing[@]}"
 
+[ "$profile" = tests ] || exit 0
+
 # clang++ uses the libstdc++ of the newest GCC it finds. On Ubuntu 22.04 that can be a GCC 12
 # whose runtime is installed without its headers ("'iostream' file not found"); add them.
 gcc_dir=$(clang++ -v 2>&1 | sed -n 's|^Selected GCC installation: .*/||p' || true)
@@ -42,8 +57,8 @@ if [[ "$gcc_major" =~ ^[0-9]+$ ]]; then
   install "${missing[@]}"
 fi
 
-# The PyTorch reference (benchmarks/pytorch/) runs under the system interpreter with the
-# distribution's torch; where the package is not offered its CTest test reports SKIPPED.
+# The PyTorch trajectory test (benchmarks/pytorch/) runs under the system interpreter with the
+# distribution's torch; where the package is not offered it reports SKIPPED.
 optional=(python3-torch python3-numpy)
 if [ "${DEEPFM_SKIP_TORCH:-0}" != 1 ]; then
   mapfile -t missing < <(missing_from "${optional[@]}")

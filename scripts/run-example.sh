@@ -4,7 +4,7 @@
 # Bayes-optimal AUC is printed for comparison). Arguments go to `deepfm train` (try --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh tool
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEEPFM_BUILD_TESTS=OFF \
       -DDEEPFM_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build/release --target deepfm_cli

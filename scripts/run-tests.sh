@@ -7,7 +7,7 @@
 # runs the suite again; DEEPFM_SANITIZE_STAGE=0 leaves that stage out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh tests
 
 jobs=$(nproc)
 read -r -a compilers <<<"${DEEPFM_COMPILERS:-g++ clang++}"

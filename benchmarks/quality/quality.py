@@ -2,9 +2,10 @@
 """The model-quality table of the README: DeepFM and FM test AUC and logloss after 3 and 30
 epochs, mean and spread over 5 seeds, for deepfm and for the PyTorch reference
 (benchmarks/pytorch/deepfm_reference.py) on the same splits of the shared CTR samples and of
-generated data. Run with Debian's interpreter (the reference needs its python3-torch):
+generated data. Run it in the comparison scripts' environment (torch and numpy, made on first
+use):
 
-    /usr/bin/python3 benchmarks/quality/quality.py --deepfm build/release/examples/deepfm
+    scripts/python-env.sh benchmarks/quality/quality.py --deepfm build/release/examples/deepfm
 
 Splits (written to --work, never into the project): d2l test.csv first 2400 lines train, last
 600 test; the Criteo and Avazu samples first 80% train, last 20% test (header kept on both);
@@ -129,7 +130,7 @@ def summary(values):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--deepfm", default=os.path.join(REPO, "build", "release", "examples", "deepfm"))
-    parser.add_argument("--python", default="/usr/bin/python3")
+    parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data"))
     parser.add_argument("--work", default="/tmp/deepfm-quality")
     parser.add_argument("--seeds", type=int, default=5)

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <cstdio>
+#include <deepfm/core/atomic_file.hpp>
+#include <deepfm/core/printable_text.hpp>
 #include <deepfm/data/binary_dataset.hpp>
 #include <deepfm/data/content_hash.hpp>
 #include <deepfm/data/dataset_cache.hpp>
@@ -15,9 +18,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "flag_checks.hpp"
 
 namespace deepfm_cli {
 
@@ -41,32 +48,40 @@ struct ReaderFlags {
 
 inline void add_reader_flags(CLI::App* command, ReaderFlags& flags) {
   command->add_option("--format", flags.format, "input format")
-      ->check(CLI::IsMember({"d2l", "criteo", "csv", "libsvm", "libffm"}));
-  command->add_option("--fields", flags.reader.fields,
-                      "categorical fields (0: from the first record)");
-  command->add_option("--min-count", flags.reader.encode.min_count,
-                      "values seen fewer times in training map to the field's default id");
-  command->add_option("--hash-buckets", flags.reader.encode.hash_buckets,
-                      "hash each field into N ids instead of a vocabulary (0: vocabulary)");
+      ->check(one_of({"d2l", "criteo", "csv", "libsvm", "libffm"}));
+  // Ids are 32-bit and every field takes at least one: 2^32 bounds fields and buckets.
+  constexpr std::uint64_t kIds = std::uint64_t{1} << 32;
+  command
+      ->add_option("--fields", flags.reader.fields, "categorical fields (0: from the first record)")
+      ->transform(whole_number(0, kIds));
+  command
+      ->add_option("--min-count", flags.reader.encode.min_count,
+                   "values seen fewer times in training map to the field's default id")
+      ->transform(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
+  command
+      ->add_option("--hash-buckets", flags.reader.encode.hash_buckets,
+                   "hash each field into N ids instead of a vocabulary (0: vocabulary)")
+      ->transform(whole_number(0, kIds));
   command->add_flag("--strict", flags.reader.encode.strict,
                     "any bad line is an error (default: lines with a wrong field count are "
                     "skipped and reported)");
   command
       ->add_option("--max-line-bytes", flags.reader.encode.max_line_bytes, "longest line accepted")
-      ->check(CLI::Range(std::size_t{16}, deepfm::kMaxLineBytesLimit));
+      ->transform(whole_number(16, deepfm::kMaxLineBytesLimit));
   command->add_option("--label-column", flags.reader.label_column, "csv: label column");
   command->add_option("--drop-columns", flags.drop_columns, "csv: columns to ignore")
       ->delimiter(',');
-  command->add_option("--cache-dir", flags.cache_dir,
-                      "cache folder (default: $XDG_CACHE_HOME/deepfm or ~/.cache/deepfm)");
+  command
+      ->add_option("--cache-dir", flags.cache_dir,
+                   "cache folder (default: $XDG_CACHE_HOME/deepfm or ~/.cache/deepfm)")
+      ->check(folder_name());
 }
 
-/// What encoding one file produced; saved beside its cache entry so a hit reports it too.
+/// What encoding one file produced; its report is saved beside the cache entry, so a hit
+/// reports the same skipped lines as the encode did.
 struct FileSummary {
   std::size_t rows = 0;
-  std::size_t skipped_lines = 0;
-  std::size_t oov_cells = 0;
-  std::size_t total_cells = 0;
+  deepfm::EncodeReport report;
   std::vector<std::size_t> field_dims;
   bool cache_hit = false;
   std::filesystem::path entry;
@@ -83,17 +98,38 @@ inline std::filesystem::path sidecar(const std::filesystem::path& entry, const c
 }
 
 inline void save_report(const std::filesystem::path& entry, const deepfm::EncodeReport& report) {
-  std::ofstream(sidecar(entry, ".report"))
-      << report.skipped_lines << ' ' << report.oov_cells << ' ' << report.total_cells << '\n';
+  const std::string text = deepfm::encode_report_text(report);
+  deepfm::AtomicFileWriter file(sidecar(entry, ".report"));
+  file.write(text.data(), text.size());
+  file.commit();
 }
 
-inline bool load_report(const std::filesystem::path& entry, FileSummary& summary) {
-  std::ifstream in(sidecar(entry, ".report"));
-  return static_cast<bool>(in >> summary.skipped_lines >> summary.oov_cells >> summary.total_cells);
+/// The report kept beside `entry`, or nothing when it is missing or unreadable (an entry of
+/// an older version, or one an interrupted run left).
+inline std::optional<deepfm::EncodeReport> load_report(const std::filesystem::path& entry) {
+  const std::filesystem::path path = sidecar(entry, ".report");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    return deepfm::parse_encode_report(text, path.string());
+  } catch (const deepfm::InvalidArgument&) {
+    return std::nullopt;
+  }
 }
 
-/// Encodes `input` into the cache (or finds it there). `vocabulary` is built on demand from
-/// the training file: a run whose entries all hit parses nothing.
+/// Prints the skipped lines of one file on stderr: the first few, then the total.
+inline void print_skipped_lines(const deepfm::EncodeReport& report) {
+  if (report.skipped_lines == 0) return;
+  for (const std::string& example : report.skipped_examples)
+    std::fprintf(stderr, "deepfm: skipped %s\n", deepfm::printable_text(example).c_str());
+  std::fprintf(stderr, "deepfm: %s\n",
+               deepfm::printable_text(deepfm::skipped_lines_summary(report)).c_str());
+}
+
+/// Encodes `input` into the cache (or finds it there) and reports its skipped lines, on a
+/// hit too. `vocabulary` is built on demand from the training file: a run whose entries all
+/// hit parses nothing.
 inline EncodedFile encode_into_cache(const deepfm::ReaderOptions& reader, const std::string& input,
                                      const std::string& key_options,
                                      const std::function<const deepfm::Vocabulary&()>& vocabulary,
@@ -111,23 +147,20 @@ inline EncodedFile encode_into_cache(const deepfm::ReaderOptions& reader, const 
     encoded = true;
   };
   deepfm::CachedDataset cached = deepfm::encode_cached(input, key_options, cache_dir, encode);
-  EncodedFile file;
-  FileSummary& summary = file.summary;
   if (encoded) {
     save_report(cached.path, report);
-  } else if (!load_report(cached.path, summary)) {
-    // An entry without its report (written by an interrupted run): encode it again.
+  } else if (std::optional<deepfm::EncodeReport> kept = load_report(cached.path)) {
+    report = std::move(*kept);
+  } else {
+    // An entry without its report: encode it again.
     std::filesystem::remove(cached.path);
     cached = deepfm::encode_cached(input, key_options, cache_dir, encode);
     save_report(cached.path, report);
   }
-  if (encoded) {
-    summary.skipped_lines = report.skipped_lines;
-    summary.oov_cells = report.oov_cells;
-    summary.total_cells = report.total_cells;
-    for (const std::string& example : report.skipped_examples)
-      std::fprintf(stderr, "deepfm: skipped %s\n", example.c_str());
-  }
+  print_skipped_lines(report);
+  EncodedFile file;
+  FileSummary& summary = file.summary;
+  summary.report = std::move(report);
   summary.rows = cached.dataset.rows();
   const auto dims = cached.dataset.field_dims();
   summary.field_dims.assign(dims.begin(), dims.end());

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <deepfm/core/atomic_file.hpp>
@@ -22,12 +23,16 @@
 #include <deepfm/train/trainer.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "checkpoint_folder.hpp"
 #include "data_sets.hpp"
+#include "file_identity.hpp"
+#include "flag_checks.hpp"
+#include "stop_signals.hpp"
 
 namespace deepfm_cli {
 
@@ -62,64 +67,105 @@ struct TrainCommand {
   std::string checkpoint_dir;
   std::uint64_t checkpoint_every = 0;
   bool resume = false;
+  bool allow_skips = false;
   std::string metrics;
   std::string plot;
   std::size_t generated_rows = 100000;
-  std::uint64_t max_memory = 0;  ///< 0: default_memory_limit()
+  /// 0: default_memory_limit(); kNoMemoryLimit (`--max-memory none`): no limit, as no
+  /// estimate exceeds it. `--max-memory 0` is refused, so 0 always means the default.
+  std::uint64_t max_memory = 0;
 };
+
+/// The most epochs a run takes, and so the longest --early-stop patience that can matter.
+inline constexpr std::size_t kMaxEpochs = 1000000;
+
+/// Refuses --early-stop without a validation set while the flags are parsed, before any file
+/// is read: early stopping watches the validation AUC, so without one it could never act.
+inline void require_validation_for_early_stop(const TrainCommand& c) {
+  if (c.early_stop > 0 && c.valid.empty() && c.valid_fraction == 0)
+    throw CLI::ValidationError("--early-stop",
+                               "needs a validation set: give --valid FILE or --valid-fraction F");
+}
 
 inline CLI::App* add_train_command(CLI::App& app, TrainCommand& c) {
   CLI::App* cmd = app.add_subcommand(
       "train", "train DeepFM or FM (defaults: d2l's setup; without --train, generated data)");
-  cmd->add_option("--train", c.train, "training file (default: built-in generated data)");
-  cmd->add_option("--test", c.test, "test file, scored after every epoch");
-  auto* valid = cmd->add_option("--valid", c.valid, "validation file (early stopping)");
+  cmd->add_option("--train", c.train, "training file (default: built-in generated data)")
+      ->check(file_name());
+  cmd->add_option("--test", c.test, "test file, scored after every epoch")->check(file_name());
+  auto* valid =
+      cmd->add_option("--valid", c.valid, "validation file (early stopping)")->check(file_name());
   cmd->add_option("--valid-fraction", c.valid_fraction,
-                  "hold out this last fraction of the training rows for validation")
-      ->check(CLI::Range(0.0, 0.9))
+                  "hold out this last fraction of the training rows for validation (0: none)")
+      ->transform(real_number(0, 0.9))
       ->excludes(valid);
   add_reader_flags(cmd, c.flags);
-  cmd->add_option("--model", c.model, "deepfm or fm")->check(CLI::IsMember({"deepfm", "fm"}));
+  cmd->add_option("--model", c.model, "deepfm or fm")->check(one_of({"deepfm", "fm"}));
   cmd->add_option("--factors", c.factors, "embedding width (default: 10 deepfm, 20 fm)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{4096}));
-  cmd->add_option("--mlp", c.mlp, "hidden layer widths, e.g. 30,20,10 (deepfm)")
-      ->delimiter(',')
-      ->check(CLI::Range(std::size_t{1}, kMaxMlpWidth));
+      ->transform(whole_number(1, 4096));
+  std::string mlp_default;  // an option with a callback has no variable to capture it from
+  for (const std::size_t width : c.mlp)
+    mlp_default += (mlp_default.empty() ? "" : ",") + std::to_string(width);
+  cmd->add_option_function<std::vector<std::string>>(
+         "--mlp",
+         [&c](const std::vector<std::string>& lists) {
+           const std::vector<std::uint64_t> widths = list_values(lists);
+           c.mlp.assign(widths.begin(), widths.end());
+         },
+         "hidden layer widths, e.g. 30,20,10 (deepfm)")
+      ->type_name("UINT")
+      ->transform(whole_number_list(1, kMaxMlpWidth))
+      ->default_str(mlp_default);
   cmd->add_option("--dropout", c.dropout, "dropout rate after each hidden layer (deepfm)")
-      ->check(CLI::Range(0.0, 0.99));
+      ->transform(real_number(0, 0.99));
   cmd->add_option("--optimizer", c.optimizer, "adam, adagrad or sgd")
-      ->check(CLI::IsMember({"adam", "adagrad", "sgd"}));
+      ->check(one_of({"adam", "adagrad", "sgd"}));
   cmd->add_option("--adam-mode", c.adam_mode,
                   "embedding rows: dense (every row, as PyTorch), lazy, or lazy-exact (touched "
                   "rows, same result as dense)")
-      ->check(CLI::IsMember({"dense", "lazy", "lazy-exact"}));
+      ->check(one_of({"dense", "lazy", "lazy-exact"}));
   cmd->add_option("--lr", c.lr, "learning rate (default: 0.01 deepfm, 0.02 fm)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--l2", c.l2, "L2 penalty (weight decay)")->check(CLI::NonNegativeNumber);
+      ->transform(positive_finite());
+  cmd->add_option("--l2", c.l2, "L2 penalty (weight decay)")->transform(non_negative_finite());
   cmd->add_option("--batch", c.batch, "batch size")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
-  cmd->add_option("--epochs", c.epochs, "epochs")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+      ->transform(whole_number(1, std::uint64_t{1} << 24));
+  cmd->add_option("--epochs", c.epochs, "epochs")->transform(whole_number(1, kMaxEpochs));
   cmd->add_option("--early-stop", c.early_stop,
-                  "stop after N epochs without a better validation AUC, keep the best (0: off)");
-  cmd->add_option("--seed", c.seed, "seed of initialisation, dropout and batch order");
+                  "stop after N epochs without a better validation AUC, keep the best (0: off; "
+                  "needs --valid or --valid-fraction)")
+      ->transform(whole_number(0, kMaxEpochs));
+  cmd->add_option("--seed", c.seed, "seed of initialisation, dropout and batch order")
+      ->transform(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_option("--threads", c.threads, "threads (0: OpenMP's default)")
-      ->check(CLI::Range(0, 4096));
-  cmd->add_option("--save", c.save, "write the trained model to this .dfm file");
+      ->transform(whole_number(0, 4096));
+  cmd->add_option("--save", c.save, "write the trained model to this .dfm file")
+      ->check(file_name());
   cmd->add_option("--checkpoint-dir", c.checkpoint_dir,
                   "write DIR/checkpoint.dfm after every epoch (and --checkpoint-every steps); "
-                  "one run per folder, and one that holds a checkpoint needs --resume");
-  cmd->add_option("--checkpoint-every", c.checkpoint_every, "also checkpoint every N steps");
+                  "one run per folder, and one that holds a checkpoint needs --resume")
+      ->check(folder_name());
+  cmd->add_option("--checkpoint-every", c.checkpoint_every,
+                  "also checkpoint every N steps (0: at the end of each epoch only)")
+      ->transform(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_flag("--resume", c.resume, "continue from DIR/checkpoint.dfm when it exists");
-  cmd->add_option("--metrics", c.metrics, "write one JSON line per epoch to this file");
-  cmd->add_option("--plot", c.plot, "write the learning curves to this SVG file");
+  cmd->add_flag("--allow-skips", c.allow_skips,
+                "train even when over 10% of a file's lines are skipped (default: an error "
+                "naming the likely cause)");
+  cmd->add_option("--metrics", c.metrics, "write one JSON line per epoch to this file")
+      ->check(file_name());
+  cmd->add_option("--plot", c.plot, "write the learning curves to this SVG file")
+      ->check(file_name());
   cmd->add_option("--max-memory", c.max_memory,
-                  "refuse to start a run that needs more (e.g. 8G, 512M; default: the smaller of "
-                  "the available memory and the cgroup limit)")
-      ->transform(CLI::AsSizeValue(false));
+                  "refuse to start a run that needs more memory than this: a size such as 8G or "
+                  "512M (powers of 1024), or none for no limit (default: the smaller of the "
+                  "available memory and the cgroup's memory limit)")
+      ->type_name("SIZE")
+      ->transform(memory_limit())
+      ->default_str("");  // the field's 0 stands for the default the description words
   cmd->add_option("--generated-rows", c.generated_rows,
                   "rows of the built-in generated data (80% train, 20% test)")
-      ->check(CLI::Range(std::size_t{100}, kMaxGeneratedRows));
+      ->transform(whole_number(100, kMaxGeneratedRows));
+  cmd->callback([&c] { require_validation_for_early_stop(c); });
   return cmd;
 }
 
@@ -145,49 +191,96 @@ inline deepfm::ModelSpec spec_from_flags(const TrainCommand& c) {
   return spec;
 }
 
-/// The first line where two key=value texts differ, for a clear resume error.
-inline std::string first_difference(const std::string& a, const std::string& b) {
-  std::size_t at = 0;
-  while (at < a.size() && at < b.size()) {
-    const std::size_t end_a = a.find('\n', at);
-    const std::size_t end_b = b.find('\n', at);
-    const std::string line_a = a.substr(at, end_a - at);
-    const std::string line_b = b.substr(at, end_b - at);
-    if (line_a != line_b) return "checkpoint has " + line_a + ", this run asks for " + line_b;
-    if (end_a == std::string::npos || end_b == std::string::npos) break;
-    at = end_a + 1;
-  }
-  return "the settings differ";
+/// The flag that sets each key of a model spec and of a run's data fingerprint.
+inline std::string flag_of_setting(std::string_view key) {
+  static constexpr std::pair<std::string_view, std::string_view> kFlags[] = {
+      {"model", "--model"},
+      {"factors", "--factors"},
+      {"mlp", "--mlp"},
+      {"dropout", "--dropout"},
+      {"optimizer", "--optimizer"},
+      {"lr", "--lr"},
+      {"l2", "--l2"},
+      {"adam_mode", "--adam-mode"},
+      {"seed", "--seed"},
+      {"format", "--format"},
+      {"fields", "--fields"},
+      {"min_count", "--min-count"},
+      {"hash_buckets", "--hash-buckets"},
+      {"strict", "--strict"},
+      {"label", "--label-column"},
+      {"drop", "--drop-columns"},
+      {"train", "--train"},
+      {"batch", "--batch"},
+      {"valid_fraction", "--valid-fraction"},
+      {"early_stop", "--early-stop"}};
+  for (const auto& [name, flag] : kFlags)
+    if (name == key) return std::string(flag);
+  return std::string(key);
 }
 
-/// Writes the built-in generated data (once per seed and size) as d2l files in the cache
-/// folder; returns the training and test paths.
-inline std::pair<std::string, std::string> built_in_data(const TrainCommand& c,
-                                                         const std::filesystem::path& cache) {
-  std::filesystem::create_directories(cache);
+/// The first setting that differs between two "key=value" texts (entries split at
+/// `separator`), as "--batch: checkpoint 2048, now 1024"; empty when none does.
+inline std::string first_setting_difference(std::string_view checkpoint, std::string_view now,
+                                            char separator) {
+  const auto next = [separator](std::string_view& text) {
+    const std::size_t end = text.find(separator);
+    const std::string_view entry = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    return entry;
+  };
+  while (!checkpoint.empty() || !now.empty()) {
+    const std::string_view a = next(checkpoint);
+    const std::string_view b = next(now);
+    if (a == b) continue;
+    const std::string_view key = a.substr(0, a.find('='));
+    const std::string_view value_a = a.substr(std::min(a.size(), key.size() + 1));
+    const std::string_view value_b = b.substr(std::min(b.size(), b.find('=') + 1));
+    if (key == "train")
+      return "--train: the checkpoint was made on another training file (other content)";
+    return flag_of_setting(key) + ": checkpoint " + std::string(value_a) + ", now " +
+           std::string(value_b);
+  }
+  return {};
+}
+
+/// The built-in generated data (d2l files in the cache folder, one pair per seed and size).
+struct BuiltInData {
+  std::string train;
+  std::string test;
+};
+
+inline BuiltInData built_in_paths(const TrainCommand& c, const std::filesystem::path& cache) {
   const std::string stem =
       "generated-" + std::to_string(c.generated_rows) + "-seed" + std::to_string(c.seed);
-  const std::filesystem::path train = cache / (stem + ".train.tsv");
-  const std::filesystem::path test = cache / (stem + ".test.tsv");
+  return {(cache / (stem + ".train.tsv")).string(), (cache / (stem + ".test.tsv")).string()};
+}
+
+/// Writes the built-in data where built_in_paths says, unless it is there; returns the note
+/// to print about it (with the generator's Bayes-optimal AUC).
+inline std::string write_built_in_data(const TrainCommand& c, const std::filesystem::path& cache,
+                                       const BuiltInData& files) {
+  std::filesystem::create_directories(cache);
   // Generating is cheap next to training; it also gives the Bayes-optimal AUC to print.
   deepfm::SyntheticConfig config;
   config.rows = c.generated_rows;
   config.seed = c.seed + 1;
   const deepfm::SyntheticData data = deepfm::generate_synthetic(config);
   const std::size_t split = data.rows() * 4 / 5;
-  if (!std::filesystem::exists(train) || !std::filesystem::exists(test)) {
-    deepfm::write_synthetic_d2l(data, test, split, data.rows());
-    deepfm::write_synthetic_d2l(data, train, 0, split);
+  if (!std::filesystem::exists(files.train) || !std::filesystem::exists(files.test)) {
+    deepfm::write_synthetic_d2l(data, files.test, split, data.rows());
+    deepfm::write_synthetic_d2l(data, files.train, 0, split);
   }
   const auto test_rows = data.slice(split, data.rows());
   const std::vector<double> true_logits(
       data.true_logits.begin() + static_cast<std::ptrdiff_t>(split), data.true_logits.end());
-  std::printf(
-      "built-in data: %zu generated rows, %zu fields (80%% train, 20%% test) in %s\n"
-      "the generator's Bayes-optimal test AUC is %.4f: no model can beat it\n",
-      data.rows(), data.fields(), cache.c_str(),
-      deepfm::roc_auc<double>(true_logits, test_rows.labels).value_or(0.5));
-  return {train.string(), test.string()};
+  char note[512];
+  std::snprintf(note, sizeof note,
+                "built-in data: %zu generated rows, %zu fields (80%% train, 20%% test) in %s\n"
+                "the generator's Bayes-optimal test AUC is %.4f: no model can beat it\n",
+                data.rows(), data.fields(), deepfm::printable_text(cache.string()).c_str(),
+                deepfm::roc_auc<double>(true_logits, test_rows.labels).value_or(0.5));
+  return note;
 }
 
 inline std::string describe(const deepfm::ModelSpec& spec) {
@@ -244,6 +337,35 @@ inline void prepare_output(const char* flag, const std::string& path, bool atomi
   ::unlink(path.c_str());
 }
 
+/// What a run must match to resume a checkpoint: the training data and reader options, and
+/// the flags that change the batches (the model's own settings are in its spec).
+inline std::string run_fingerprint(const TrainCommand& c, TrainingFiles& files) {
+  return files.fingerprint() + ";batch=" + std::to_string(c.batch) +
+         ";valid_fraction=" + deepfm::detail::exact_text(c.valid_fraction) +
+         ";early_stop=" + std::to_string(c.early_stop);
+}
+
+/// Refuses a --resume whose flags differ from the checkpoint's, naming the first difference,
+/// before the run prints or writes anything.
+inline void check_resume_settings(const std::filesystem::path& checkpoint, deepfm::ModelSpec spec,
+                                  const std::string& fingerprint) {
+  const deepfm::CheckpointSettings saved = deepfm::read_checkpoint_settings(checkpoint);
+  spec.field_dims = saved.spec.field_dims;  // from the data, which the fingerprint covers
+  std::string difference =
+      first_setting_difference(deepfm::to_text(saved.spec), deepfm::to_text(spec), '\n');
+  if (difference.empty())
+    difference = first_setting_difference(saved.data_fingerprint, fingerprint, ';');
+  if (!difference.empty())
+    throw deepfm::InvalidArgument("cannot resume from " + checkpoint.string() + ": " + difference +
+                                  "; resume with the checkpoint's settings, or remove it (or "
+                                  "choose another --checkpoint-dir) to start afresh");
+}
+
+/// A metric for the final summary: "n/a" where it is undefined (AUC of a one-class set).
+inline std::string metric_text(const std::optional<double>& value) {
+  return value ? deepfm::fixed_text(*value, 4) : std::string("n/a");
+}
+
 inline int run_train(TrainCommand c) {
   if (c.threads > 0) deepfm::set_max_threads(c.threads);
   if (c.resume && c.checkpoint_dir.empty())
@@ -252,22 +374,54 @@ inline int run_train(TrainCommand c) {
     throw deepfm::InvalidArgument("--checkpoint-every needs --checkpoint-dir");
   const deepfm::ReaderOptions reader = c.flags.options();
   const std::filesystem::path cache = c.flags.cache_folder();
+  std::optional<BuiltInData> built_in;
   if (c.train.empty()) {
     if (reader.format != deepfm::Format::d2l)
       throw deepfm::InvalidArgument("the built-in data is d2l-format; give --train with --format");
-    const auto [train, test] = built_in_data(c, cache);
-    c.train = train;
-    if (c.test.empty()) c.test = test;
+    built_in = built_in_paths(c, cache);
+    c.train = built_in->train;
+    if (c.test.empty()) c.test = built_in->test;
   }
+  const std::filesystem::path checkpoint_file =
+      c.checkpoint_dir.empty() ? std::filesystem::path()
+                               : std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
+  refuse_overwriting_inputs({{"--train", c.train}, {"--valid", c.valid}, {"--test", c.test}},
+                            {{"--save", c.save},
+                             {"--metrics", c.metrics},
+                             {"--plot", c.plot},
+                             {"--checkpoint-dir", checkpoint_file.string()}});
+  const std::string built_in_note = built_in ? write_built_in_data(c, cache, *built_in) : "";
 
   TrainingFiles files(reader, c.train, cache);
+  deepfm::ModelSpec spec = spec_from_flags(c);
+  const std::string fingerprint = run_fingerprint(c, files);
+  // The checkpoint folder stays locked by this run until it ends. A resumed run takes the
+  // lock before it reads the checkpoint (another run may be writing it); a fresh one only once
+  // it passed the memory check, which touches no output folder.
+  std::optional<CheckpointFolder> checkpoints;
+  const bool resuming = c.resume && std::filesystem::exists(checkpoint_file);
+  if (resuming) {
+    checkpoints.emplace(c.checkpoint_dir, c.resume);
+    check_resume_settings(checkpoint_file, spec, fingerprint);
+  }
+  std::fputs(built_in_note.c_str(), stdout);
+
   const EncodedFile train_file = files.train();
-  std::printf("train: %zu rows from %s (%s)\n", train_file.summary.rows, c.train.c_str(),
+  std::printf("train: %zu rows from %s (%s)\n", train_file.summary.rows,
+              deepfm::printable_text(c.train).c_str(),
               train_file.summary.cache_hit ? "cache hit" : "encoded");
   std::optional<EncodedFile> valid_file;
   std::optional<EncodedFile> test_file;
   if (!c.valid.empty()) valid_file = files.other(c.valid);
   if (!c.test.empty()) test_file = files.other(c.test);
+  if (!c.allow_skips) {
+    // A file read the wrong way (another --format, a damaged first line) loses most of its
+    // lines; training on the rest would succeed with a model of the wrong data.
+    const std::size_t fields = train_file.summary.field_dims.size();
+    deepfm::check_skipped_share(c.train, train_file.summary.report, fields, reader.fields == 0);
+    if (valid_file) deepfm::check_skipped_share(c.valid, valid_file->summary.report, fields, false);
+    if (test_file) deepfm::check_skipped_share(c.test, test_file->summary.report, fields, false);
+  }
 
   deepfm::TrainerData data;
   data.train = train_file.dataset.batch();
@@ -286,15 +440,15 @@ inline int run_train(TrainCommand c) {
   }
   if (test_file) data.test = test_file->dataset.batch();
   if (valid_file)
-    std::printf("valid: %zu rows from %s\n", valid_file->summary.rows, c.valid.c_str());
+    std::printf("valid: %zu rows from %s\n", valid_file->summary.rows,
+                deepfm::printable_text(c.valid).c_str());
   if (c.valid_fraction > 0)
     std::printf("valid: the last %zu training rows\n", data.validation->rows());
   if (test_file)
     std::printf("test: %zu rows from %s (%zu of %zu values out of vocabulary)\n",
-                test_file->summary.rows, c.test.c_str(), test_file->summary.oov_cells,
-                test_file->summary.total_cells);
+                test_file->summary.rows, deepfm::printable_text(c.test).c_str(),
+                test_file->summary.report.oov_cells, test_file->summary.report.total_cells);
 
-  deepfm::ModelSpec spec = spec_from_flags(c);
   spec.field_dims = files.vocabulary().field_dims();
 
   deepfm::TrainerOptions options;
@@ -302,11 +456,6 @@ inline int run_train(TrainCommand c) {
   options.batch_size = c.batch;
   options.early_stop = c.early_stop;
   options.checkpoint_every = c.checkpoint_every;
-  // Batch size and early stopping change the run too, so a resume must match them.
-  const std::string fingerprint =
-      files.fingerprint() + ";batch=" + std::to_string(c.batch) +
-      ";valid_fraction=" + deepfm::detail::exact_text(c.valid_fraction) +
-      ";early_stop=" + std::to_string(c.early_stop);
 
   std::size_t vocabulary_values = 0;
   std::size_t vocabulary_bytes = 0;
@@ -349,33 +498,28 @@ inline int run_train(TrainCommand c) {
   if (!c.save.empty()) prepare_output("--save", c.save, true, deepfm::throw_model_file_error);
   if (!c.plot.empty()) prepare_output("--plot", c.plot, true, deepfm::throw_data_error);
   if (!c.metrics.empty()) prepare_output("--metrics", c.metrics, false, deepfm::throw_data_error);
-  // The checkpoint folder stays locked by this run until it ends.
-  std::optional<CheckpointFolder> checkpoints;
   if (!c.checkpoint_dir.empty()) {
-    checkpoints.emplace(c.checkpoint_dir, c.resume);
+    if (!checkpoints) checkpoints.emplace(c.checkpoint_dir, c.resume);
     options.checkpoint_file = checkpoints->checkpoint_file();
   }
   std::unique_ptr<deepfm::CtrModel<float>> model;
   std::optional<deepfm::TrainingProgress> resumed;
   std::vector<std::vector<float>> best_parameters;
-  if (c.resume && std::filesystem::exists(options.checkpoint_file)) {
+  if (resuming) {
     deepfm::LoadedModel<float> loaded = deepfm::load_model_file<float>(options.checkpoint_file);
-    if (!loaded.progress)
+    if (!loaded.progress || deepfm::to_text(loaded.spec) != deepfm::to_text(spec))
       throw deepfm::ModelFileError(options.checkpoint_file.string(),
-                                   "a model file, not a checkpoint: it holds no optimizer "
-                                   "state or training position to resume from");
-    if (deepfm::to_text(loaded.spec) != deepfm::to_text(spec))
-      throw deepfm::InvalidArgument(
-          "cannot resume from " + options.checkpoint_file.string() + ": " +
-          first_difference(deepfm::to_text(loaded.spec), deepfm::to_text(spec)));
+                                   "changed while this run started: another run wrote it?");
     model = std::move(loaded.model);
     resumed = std::move(loaded.progress);
     best_parameters = std::move(loaded.best_parameters);
-    std::printf("resuming from %s: %zu epochs done, step %llu\n", options.checkpoint_file.c_str(),
+    std::printf("resuming from %s: %zu epochs done, step %llu\n",
+                deepfm::printable_text(options.checkpoint_file.string()).c_str(),
                 resumed->history.size(), static_cast<unsigned long long>(model->step()));
   } else {
     if (c.resume)
-      std::printf("no checkpoint in %s yet: starting afresh\n", c.checkpoint_dir.c_str());
+      std::printf("no checkpoint in %s yet: starting afresh\n",
+                  deepfm::printable_text(c.checkpoint_dir).c_str());
     model = deepfm::make_model<float>(spec);
   }
 
@@ -411,7 +555,28 @@ inline int run_train(TrainCommand c) {
     }
     if (!c.plot.empty()) deepfm::write_learning_curves_svg(c.plot, history, title);
   };
+  const StopSignals signals;
+  callbacks.stop_requested = [&] { return signals.received() != 0; };
   const deepfm::TrainResult result = trainer.run(data, callbacks);
+  if (result.interrupted) {
+    progress.clear();
+    const deepfm::TrainingProgress& at = trainer.progress();
+    const std::string where = at.batches_done > 0
+                                  ? "in epoch " + std::to_string(at.history.size() + 1) +
+                                        " after batch " + std::to_string(at.batches_done)
+                                  : "after epoch " + std::to_string(at.history.size());
+    const std::string kept =
+        checkpoints ? "the checkpoint " + deepfm::printable_text(options.checkpoint_file.string()) +
+                          " holds this step; rerun with --resume to go on"
+                    : std::string(
+                          "nothing was kept (no --checkpoint-dir), and --save was not "
+                          "written");
+    std::printf("interrupted by %s at step %llu, %s: %s\n",
+                signals.received() == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM",
+                static_cast<unsigned long long>(model->step()), where.c_str(), kept.c_str());
+    std::fflush(stdout);
+    return 128 + signals.received();
+  }
 
   if (result.best_epoch > 0)
     std::printf("%s at epoch %zu (best validation AUC %.4f); that epoch's model is kept\n",
@@ -419,12 +584,12 @@ inline int run_train(TrainCommand c) {
                 trainer.progress().best_auc);
   if (!c.save.empty()) {
     deepfm::save_model_file<float>(c.save, *model, spec, reader, files.vocabulary());
-    std::printf("saved %s\n", c.save.c_str());
+    std::printf("saved %s\n", deepfm::printable_text(c.save).c_str());
   }
   if (data.test) {
     const deepfm::Metrics m = model->evaluate(*data.test);
-    std::printf("test: auc %.4f  logloss %.4f  accuracy %.4f  (%zu rows)\n", m.auc.value_or(0.5),
-                m.logloss, m.accuracy, m.rows);
+    std::printf("test: auc %s  logloss %.4f  accuracy %.4f  (%zu rows)\n",
+                metric_text(m.auc).c_str(), m.logloss, m.accuracy, m.rows);
   }
   return 0;
 }

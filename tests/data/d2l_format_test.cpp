@@ -89,6 +89,18 @@ TEST_CASE("D2lParser refuses a label other than 0 or 1", "[data]") {
   CHECK(std::string(bad.what()) == "label must be 0 or 1, found '" + std::string(40, 'x') + "...'");
 }
 
+TEST_CASE("D2lParser quotes a bad label printably and names a byte-order mark", "[data]") {
+  deepfm::D2lParser parser(1);
+  CHECK(std::string(bad_line(parser, "\x1B[31m1\ta").what()) ==
+        "label must be 0 or 1, found '\\x1b[31m1'");
+  deepfm::D2lParser first_line(1);
+  CHECK(std::string(bad_line(first_line,
+                             "\xEF\xBB\xBF"
+                             "0\ta")
+                        .what()) ==
+        "label must be 0 or 1, found '\\xef\\xbb\\xbf0' (starts with a UTF-8 byte-order mark)");
+}
+
 TEST_CASE("D2lParser refuses a first record without fields", "[data]") {
   deepfm::D2lParser parser;
   const auto bad = bad_line(parser, "1");

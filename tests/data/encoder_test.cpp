@@ -422,3 +422,50 @@ TEST_CASE("Encoder streams rows to a callback in file order", "[data]") {
   CHECK(report.rows == encoded.report.rows);
   CHECK(report.oov_cells == encoded.report.oov_cells);
 }
+
+TEST_CASE("Encoder hands each skipped line to on_skipped in file order between the rows",
+          "[data]") {
+  const ScratchDir dir;
+  const auto train = encode_training(dir.write("train.csv", kTrain), {.min_count = 1});
+  // Bad lines first, in the middle (with an empty line, which is no row), and last.
+  const auto path = dir.write("mixed.csv",
+                              "1\ta\n"           // 1: too few
+                              "0\ta\tx\tp\n"     // 2
+                              "1\tb\ty\tq\tz\n"  // 3: too many
+                              "\n"               // 4: empty, ignored
+                              "0\tb\ty\tq\n"     // 5
+                              "1\ta\tx\tp\n"     // 6
+                              "0\tb\n");         // 7: too few
+  std::vector<std::string> events;
+  const deepfm::RowCallback on_row = [&](std::span<const deepfm::FeatureId>, float label) {
+    events.push_back(label == 1 ? "row1" : "row0");
+  };
+  const deepfm::SkippedLineCallback on_skipped = [&](std::size_t line, const std::string& why) {
+    events.push_back(std::to_string(line) + ": " + why);
+  };
+  deepfm::EncodeReport report;
+  deepfm::encode_rows(path, train.vocabulary, d2l(3), {}, report, on_row, on_skipped);
+  CHECK(events ==
+        std::vector<std::string>{"1: expected 4 fields (label + 3 categorical), found 2", "row0",
+                                 "3: expected 4 fields (label + 3 categorical), found 5", "row0",
+                                 "row1", "7: expected 4 fields (label + 3 categorical), found 2"});
+  CHECK(report.rows == 3);
+  CHECK(report.skipped_lines == 3);
+
+  // Strict: the first bad line is an error, and nothing is reported as skipped.
+  events.clear();
+  CHECK(data_error([&] {
+          deepfm::encode_rows(path, train.vocabulary, d2l(3), {.strict = true}, report, on_row,
+                              on_skipped);
+        }).line() == 1);
+  CHECK(events.empty());
+
+  // A bad line that cannot be skipped (a label of 2) stops the pass: no later line is heard of.
+  const auto bad_label = dir.write("bad_label.csv", "1\ta\n0\ta\tx\tp\n2\ta\tx\tp\n1\ta\n");
+  events.clear();
+  CHECK(data_error([&] {
+          deepfm::encode_rows(bad_label, train.vocabulary, d2l(3), {}, report, on_row, on_skipped);
+        }).line() == 3);
+  CHECK(events ==
+        std::vector<std::string>{"1: expected 4 fields (label + 3 categorical), found 2", "row0"});
+}

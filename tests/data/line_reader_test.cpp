@@ -45,6 +45,23 @@ TEST_CASE("LineReader reads LF, CRLF and a missing final newline alike", "[data]
   CHECK(read_all(dir.write("cr.txt", "x\ry\r\r\n")) == std::vector<std::string>{"x\ry\r"});
 }
 
+TEST_CASE("LineReader refuses CR-only line endings by name", "[data]") {
+  const ScratchDir dir;
+  const std::string message = ":1: the lines end in a carriage return (CR) alone";
+  for (const std::string text : {"1\ta\r0\tb\r", "1\ta\r0\tb", "\r\r1\ta"}) {
+    const fs::path file = dir.write("cr_only.txt", text);
+    CHECK_THROWS_WITH(read_all(file), Catch::Contains(file.string() + message));
+  }
+  // Longer than the line bound: the CRs still name the cause, not the length.
+  std::string long_file;
+  for (int i = 0; i < 200; ++i) long_file += "1\tabc\r";
+  const fs::path file = dir.write("cr_only_long.txt", long_file);
+  CHECK_THROWS_WITH(read_all(file, 64), Catch::Contains(message));
+  // One line ending in CR alone is a line, and a CR inside a line of an LF file is data.
+  CHECK(read_all(dir.write("one_line.txt", "1\ta\r")) == std::vector<std::string>{"1\ta"});
+  CHECK(read_all(dir.write("inner.txt", "x\ry\n")) == std::vector<std::string>{"x\ry"});
+}
+
 TEST_CASE("LineReader reads gzip input transparently", "[data]") {
   const ScratchDir dir;
   std::string text;

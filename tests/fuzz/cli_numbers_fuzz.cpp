@@ -56,10 +56,14 @@ void check_flags(const deepfm_cli::TrainCommand& c) {
   for (const std::size_t width : c.mlp)
     check(width >= 1 && width <= deepfm_cli::kMaxMlpWidth, "--mlp width out of range");
   check(c.dropout >= 0 && c.dropout <= 0.99, "--dropout out of range");
-  check(!c.lr || *c.lr > 0, "--lr not positive");
-  check(c.l2 >= 0, "--l2 negative");
+  check(!c.lr || (*c.lr > 0 && std::isfinite(*c.lr)), "--lr not positive and finite");
+  check(c.l2 >= 0 && std::isfinite(c.l2), "--l2 negative or not finite");
+  check(!c.mlp.empty(), "--mlp parsed to no layers");
   check(c.batch >= 1 && c.batch <= (std::size_t{1} << 24), "--batch out of range");
   check(c.epochs >= 1 && c.epochs <= 1000000, "--epochs out of range");
+  check(c.early_stop <= deepfm_cli::kMaxEpochs, "--early-stop out of range");
+  check(c.early_stop == 0 || !c.valid.empty() || c.valid_fraction > 0,
+        "--early-stop parsed without a validation set");
   check(c.threads >= 0 && c.threads <= 4096, "--threads out of range");
   check(c.generated_rows >= 100 && c.generated_rows <= deepfm_cli::kMaxGeneratedRows,
         "--generated-rows out of range");

@@ -300,6 +300,14 @@ void cli_numbers_seeds() {
         "18446744073709551616", "--valid-fraction", "0.95", "--threads", "4097"});
   args("float-edge-cases",
        {"--lr", "1e-320", "--dropout", "0.99", "--l2", "1e308", "--valid-fraction", "0.9"});
+  // Texts the flags read to a canonical spelling (leading zeros, a long decimal at a bound,
+  // "-0"), the list item CLI11 alone would drop, and the flags that need each other.
+  args("canonical-texts",
+       {"--mlp", "030,10", "--mlp", "7", "--dropout", "0.99000000000000000000000001", "--lr",
+        "1e-3", "--l2", "-0", "--epochs", "010"});
+  args("list-empty-item", {"--mlp", "30,,10"});
+  args("memory-none-early-stop", {"--max-memory", "none", "--early-stop", "3", "--valid-fraction",
+                                  "0.2", "--l2", "-0", "--epochs", "010"});
   args("fm-sgd", {"--model", "fm", "--optimizer", "sgd", "--adam-mode", "lazy-exact", "--format",
                   "libffm", "--fields", "39", "--hash-buckets", "1000000"});
   args("csv-flags", {"--format", "csv", "--label-column", "click", "--drop-columns", "id,,hour",

@@ -36,7 +36,8 @@ struct Child {
   pid_t pid = -1;
 };
 
-Child spawn_cli(const std::vector<std::string>& args, const std::string& fault = "") {
+Child spawn_cli(const std::vector<std::string>& args, const std::string& fault = "",
+                const std::string& stdout_file = "/dev/null") {
   std::vector<std::string> words = {DEEPFM_CLI_PATH};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -51,7 +52,8 @@ Child spawn_cli(const std::vector<std::string>& args, const std::string& fault =
   envp.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
   Child child;
   const int error = posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -171,6 +173,44 @@ TEST_CASE("deepfm train killed at 100 random moments resumes to the identical mo
   // proves the test kills runs rather than resuming finished ones, with room for noise.
   INFO("runs interrupted: " << interrupted << " of 100 (one run: " << f.seconds << " s)");
   CHECK(interrupted >= 30);
+}
+
+TEST_CASE("deepfm train stopped by SIGINT or SIGTERM says what it kept and resumes exactly",
+          "[train][kill]") {
+  CrashFixture f;
+  std::mt19937_64 random(20261206);
+  std::uniform_real_distribution<double> moment(0.0, f.seconds * 1.1);
+  int interrupted = 0;
+  for (int i = 0; i < 20; ++i) {
+    const int signal = i % 2 == 0 ? SIGINT : SIGTERM;
+    const auto folder = f.dir.path / ("signal" + std::to_string(i));
+    const auto output = f.dir.path / ("signal" + std::to_string(i) + ".txt");
+    std::vector<std::string> args = f.common;
+    args.insert(args.end(), {"--checkpoint-dir", folder.string()});
+    const Child child = spawn_cli(args, "", output.string());
+    std::this_thread::sleep_for(std::chrono::duration<double>(moment(random)));
+    ::kill(child.pid, signal);
+    const int code = wait_for(child);
+    CAPTURE(i, code);
+    // Caught while training: the step ends, the checkpoint is written and named, 128 + signal.
+    // Before training starts (or a second signal) the signal ends the run as usual, and a run
+    // that finished before it arrived exits 0: all three must recover.
+    CHECK((code == 128 + signal || code == -signal || code == 0));
+    if (code == 128 + signal) {
+      ++interrupted;
+      const std::string printed = read_bytes(output);
+      CHECK(printed.find(signal == SIGINT
+                             ? "interrupted by Ctrl-C (SIGINT) at step "
+                             : "interrupted by SIGTERM at step ") != std::string::npos);
+      CHECK(printed.find("checkpoint.dfm holds this step; rerun with --resume to go on") !=
+            std::string::npos);
+    }
+    std::filesystem::create_directories(folder);
+    f.check_recovery(folder);
+  }
+  INFO("runs stopped by a caught signal: " << interrupted << " of 20 (one run: " << f.seconds
+                                           << " s)");
+  CHECK(interrupted >= 3);
 }
 
 TEST_CASE(

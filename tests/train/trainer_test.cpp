@@ -130,6 +130,38 @@ TEMPLATE_TEST_CASE("Trainer resumed after a crash ends bit-identical to an unint
   }
 }
 
+TEST_CASE("Trainer stopped by a request checkpoints that step and resumes bit-identical",
+          "[train][resume]") {
+  Fixture f(deepfm::ModelKind::deepfm);
+  f.spec.optimizer.adam_mode = deepfm::AdamMode::lazy_exact;
+  deepfm::test::ScratchDir dir("trainer_stop_request");
+  deepfm::TrainerOptions options{.epochs = 3, .batch_size = 96};
+  options.checkpoint_file = dir.path / "uninterrupted.dfm";
+  const auto [reference, reference_result] = train_with_crash<float>(f, options, 0);
+  // Mid-epoch (step 13 of epoch 2, no periodic checkpoint there), and at an epoch's last step
+  // (10 batches of 96 in the first epoch), where the run stops after the epoch's checkpoint.
+  for (const std::uint64_t stop_step : {std::uint64_t{13}, std::uint64_t{10}}) {
+    CAPTURE(stop_step);
+    options.checkpoint_file = dir.path / ("stop" + std::to_string(stop_step) + ".dfm");
+    auto model = deepfm::make_model<float>(f.spec);
+    deepfm::TrainerCallbacks callbacks;
+    callbacks.stop_requested = [&] { return model->step() >= stop_step; };
+    deepfm::Trainer<float> trainer(*model, f.spec, {}, f.vocabulary, options, "data-1");
+    const deepfm::TrainResult stopped = trainer.run(f.sets(), callbacks);
+    CHECK(stopped.interrupted);
+    CHECK(model->step() == stop_step);
+    CHECK(stopped.history.size() < options.epochs);
+    deepfm::LoadedModel<float> loaded = deepfm::load_model_file<float>(options.checkpoint_file);
+    REQUIRE(loaded.progress.has_value());
+    CHECK(loaded.model->step() == stop_step);
+    deepfm::Trainer<float> resumed(*loaded.model, f.spec, {}, f.vocabulary, options, "data-1");
+    resumed.resume(std::move(*loaded.progress), std::move(loaded.best_parameters));
+    const deepfm::TrainResult finished = resumed.run(f.sets());
+    CHECK_FALSE(finished.interrupted);
+    CHECK(bit_identical(reference, parameters_of(*loaded.model, true)));
+  }
+}
+
 TEST_CASE("Trainer refuses to resume on other data", "[train][resume]") {
   Fixture f(deepfm::ModelKind::fm);
   deepfm::test::ScratchDir dir("trainer_other_data");

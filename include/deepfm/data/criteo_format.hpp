@@ -50,16 +50,7 @@ inline constexpr std::size_t kCriteoCategoricalFields = 26;
 /// Fields of a Criteo record, the label not counted.
 inline constexpr std::size_t kCriteoFields = kCriteoIntegerFields + kCriteoCategoricalFields;
 
-namespace detail {
-
-/// A short excerpt of `value` for a message (a wrong file can hold a long column).
-inline std::string criteo_excerpt(std::string_view value) {
-  constexpr std::size_t kMax = 40;
-  if (value.size() <= kMax) return std::string(value);
-  return std::string(value.substr(0, kMax)) + "...";
-}
-
-}  // namespace detail
+namespace detail {}  // namespace detail
 
 /// Writes the category of one Criteo integer column into `out` (reusing its capacity):
 /// "" -> "NULL", v > 2 -> floor(ln(v)^2), v <= 2 -> v - 2 (rules in the file comment).
@@ -76,9 +67,9 @@ inline void criteo_integer_category_into(std::string& out, std::string_view valu
   const auto [end, error] = std::from_chars(first, last, v);
   if (error != std::errc{} || end != last) {
     std::string message(column.empty() ? std::string_view("integer column") : column);
-    message += error == std::errc::result_out_of_range ? ": integer out of 64-bit range: '"
-                                                       : ": not an integer: '";
-    throw BadLine(message + detail::criteo_excerpt(value) + "'");
+    message += error == std::errc::result_out_of_range ? ": integer out of 64-bit range: "
+                                                       : ": not an integer: ";
+    throw BadLine(message + quoted_value(value));
   }
   char buffer[24];
   char* stop = buffer;
@@ -146,7 +137,7 @@ class CriteoParser : public RecordParser {
       if (label == "1") {
         record.label = 1;
       } else if (label != "0") {
-        throw BadLine("label must be 0 or 1, found '" + detail::criteo_excerpt(label) + "'");
+        throw BadLine("label must be 0 or 1, found " + quoted_value(label));
       }
     }
     record.values.resize(kCriteoFields);

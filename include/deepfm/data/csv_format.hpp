@@ -89,8 +89,8 @@ class CsvParser : public RecordParser {
       if (label == "1") {
         record.label = 1;
       } else if (label != "0") {
-        throw BadLine("label column '" + options_.label_column + "' must be 0 or 1, found '" +
-                      detail::criteo_excerpt(label) + "'");
+        throw BadLine("label column " + quoted_value(options_.label_column) +
+                      " must be 0 or 1, found " + quoted_value(label));
       }
     }
     record.values.resize(kept_.size());

@@ -60,14 +60,15 @@ class D2lParser : public RecordParser {
         throw BadLine("a record needs a label and at least one field, found 1 column");
       fields_ = columns - label_columns;
     }
-    if (columns != fields_ + label_columns) throw BadLine(wrong_count(columns), true);
+    if (columns != fields_ + label_columns)
+      throw BadLine(wrong_count(columns), true, columns - label_columns);
 
     record.has_label = has_label_;
     record.label = 0;
     if (label == "1") {
       record.label = 1;
     } else if (has_label_ && label != "0") {
-      throw BadLine("label must be 0 or 1, found '" + printable(label) + "'");
+      throw BadLine("label must be 0 or 1, found " + quoted_value(label));
     }
     return true;
   }
@@ -98,13 +99,6 @@ class D2lParser : public RecordParser {
     message += has_label_ ? " (label + " + std::to_string(fields_) + " categorical)"
                           : " (no label column)";
     return message + ", found " + std::to_string(columns);
-  }
-
-  /// A short excerpt of `value` for a message (a wrong file can have a long first column).
-  static std::string printable(std::string_view value) {
-    constexpr std::size_t kMax = 40;
-    if (value.size() <= kMax) return std::string(value);
-    return std::string(value.substr(0, kMax)) + "...";
   }
 
   std::size_t fields_;

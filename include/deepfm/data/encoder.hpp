@@ -7,9 +7,11 @@
 ///
 /// Bad lines: a parser's BadLine gets the file and line. A skippable one (a wrong field
 /// count, which d2l skips) is counted in EncodeReport::skipped_lines, the first few kept as
-/// "file:line: message", unless `strict`; any other, or any in strict mode, is a DataError
-/// with file:line. A file with no record at all (empty, only empty lines, only bad lines) is
-/// DataError(file, 0, "no records"), quoting the first skipped line when there is one.
+/// "file:line: message", unless `strict`, and handed to an optional SkippedLineCallback in
+/// file order (so a caller can keep one output per input row); any other, or any in strict
+/// mode, is a DataError with file:line. A file with no record at all (empty, only empty lines,
+/// only bad lines) is DataError(file, 0, "no records"), quoting the first skipped line when
+/// there is one.
 
 #include <cstddef>
 #include <functional>
@@ -21,6 +23,7 @@
 
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/error.hpp"
+#include "deepfm/data/encode_report.hpp"
 #include "deepfm/data/encoded_dataset.hpp"
 #include "deepfm/data/line_reader.hpp"
 #include "deepfm/data/record.hpp"
@@ -37,15 +40,6 @@ struct EncodeOptions {
   std::size_t max_reported_lines = 5;                 ///< skipped lines quoted in the report
 };
 
-/// What one pass over one file saw. Each function below starts it afresh.
-struct EncodeReport {
-  std::size_t rows = 0;                         ///< records read (encoded, or counted in pass 1)
-  std::size_t skipped_lines = 0;                ///< skippable bad lines passed over
-  std::vector<std::string> skipped_examples{};  ///< the first few, as "file:line: message"
-  std::size_t oov_cells = 0;                    ///< encoded values that took a default id (pass 2)
-  std::size_t total_cells = 0;                  ///< encoded values: rows * fields (pass 2)
-};
-
 /// Makes a fresh parser; every pass over every file gets its own. A parser for a test or
 /// prediction file should be told the training field count (for d2l: D2lParser(fields)).
 using ParserFactory = std::function<std::unique_ptr<RecordParser>()>;
@@ -54,22 +48,27 @@ using ParserFactory = std::function<std::unique_ptr<RecordParser>()>;
 /// (0 for files without labels).
 using RowCallback = std::function<void(std::span<const FeatureId> ids, float label)>;
 
+/// Receives one skipped line: its 1-based line number and why it was skipped (the BadLine's
+/// message, without the file and line). Called between the rows, in file order.
+using SkippedLineCallback = std::function<void(std::size_t line, const std::string& message)>;
+
 namespace detail {
 
 /// A record whose width is not the expected one, as a skippable bad line.
 inline BadLine wrong_width(std::size_t expected, std::size_t found, const char* as_in) {
   return BadLine("expected " + std::to_string(expected) + " fields as in " + as_in + ", found " +
                      std::to_string(found),
-                 true);
+                 true, found);
 }
 
 /// Reads `path` record by record with a fresh parser and calls `on_record(record)` for each,
-/// applying the bad-line policy to BadLines from the parser and from `on_record` alike.
-/// Returns after the last line, or early when `on_record` returns false. Throws DataError
-/// when the file holds no record.
+/// applying the bad-line policy to BadLines from the parser and from `on_record` alike, and
+/// calling `on_skipped` (when set) for each line skipped. Returns after the last line, or
+/// early when `on_record` returns false. Throws DataError when the file holds no record.
 template <typename OnRecord>
 void for_each_record(const std::string& path, const ParserFactory& factory,
-                     const EncodeOptions& options, EncodeReport& report, OnRecord&& on_record) {
+                     const EncodeOptions& options, EncodeReport& report, OnRecord&& on_record,
+                     const SkippedLineCallback& on_skipped = {}) {
   const std::unique_ptr<RecordParser> parser = factory();
   DEEPFM_ASSERT(parser != nullptr);
   LineReader reader(path, options.max_line_bytes);
@@ -84,12 +83,14 @@ void for_each_record(const std::string& path, const ParserFactory& factory,
       if (options.strict || !bad.skippable())
         throw DataError(path, reader.line_number(), bad.what());
       ++report.skipped_lines;
+      report.count_skipped_width(bad.field_count());
       if (report.skipped_examples.size() < options.max_reported_lines)
         report.skipped_examples.push_back(path + ":" + std::to_string(reader.line_number()) + ": " +
                                           bad.what());
+      if (on_skipped) on_skipped(reader.line_number(), bad.what());
       continue;
     }
-    ++report.rows;
+    if (report.rows++ == 0) report.first_record_line = reader.line_number();
     if (!more) return;
   }
   if (report.rows == 0) {
@@ -136,26 +137,31 @@ inline Vocabulary build_vocabulary(const std::string& path, const ParserFactory&
 /// `on_row`; nothing but the current row is held. Values the vocabulary does not keep take
 /// their field's default id and count in report.oov_cells. A record whose field count is not
 /// the vocabulary's is a skippable bad line (parsers told the count catch it first).
+/// `on_skipped`, when set, hears of each skipped line between the rows around it.
 inline void encode_rows(const std::string& path, const Vocabulary& vocabulary,
                         const ParserFactory& factory, const EncodeOptions& options,
-                        EncodeReport& report, const RowCallback& on_row) {
+                        EncodeReport& report, const RowCallback& on_row,
+                        const SkippedLineCallback& on_skipped = {}) {
   report = {};
   const std::size_t fields = vocabulary.fields();
   std::vector<FeatureId> ids(fields);
   std::size_t rows = 0;
   std::size_t oov = 0;
-  detail::for_each_record(path, factory, options, report, [&](const RawRecord& record) {
-    if (record.values.size() != fields)
-      throw detail::wrong_width(fields, record.values.size(), "training");
-    for (std::size_t f = 0; f < fields; ++f) {
-      bool out_of_vocabulary = false;
-      ids[f] = vocabulary.encode(f, record.values[f], out_of_vocabulary);
-      oov += out_of_vocabulary ? 1 : 0;
-    }
-    ++rows;
-    on_row(ids, record.label);
-    return true;
-  });
+  detail::for_each_record(
+      path, factory, options, report,
+      [&](const RawRecord& record) {
+        if (record.values.size() != fields)
+          throw detail::wrong_width(fields, record.values.size(), "training");
+        for (std::size_t f = 0; f < fields; ++f) {
+          bool out_of_vocabulary = false;
+          ids[f] = vocabulary.encode(f, record.values[f], out_of_vocabulary);
+          oov += out_of_vocabulary ? 1 : 0;
+        }
+        ++rows;
+        on_row(ids, record.label);
+        return true;
+      },
+      on_skipped);
   report.oov_cells = oov;
   report.total_cells = rows * fields;
 }

@@ -114,14 +114,8 @@ class SparseTokenizer {
   const char* end_;
 };
 
-/// `text` in single quotes. Built by appends: GCC 12 at -O3 reports a false -Wrestrict for
-/// `"'" + std::string(text)`.
-inline std::string quoted(std::string_view text) {
-  std::string result;
-  result.reserve(text.size() + 2);
-  result.append(1, '\'').append(text).append(1, '\'');
-  return result;
-}
+/// `text` in single quotes, printable (quoted_value; long tokens cut after 64 bytes).
+inline std::string quoted(std::string_view text) { return quoted_value(text, 64); }
 
 /// "0"/"-1" -> 0, "1"/"+1" -> 1; anything else is a BadLine naming it.
 inline float parse_sparse_label(std::string_view token) {

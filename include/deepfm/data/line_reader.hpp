@@ -2,9 +2,9 @@
 /// @file
 /// Streams the lines of a text file, plain or gzip-compressed (zlib detects which), in a
 /// bounded buffer: memory is O(max_line_bytes), never O(file). LF and CRLF endings are both
-/// accepted, and so is a missing final newline. The buffer starts at the file's size (small
-/// files are common: prediction requests, tests, fuzz inputs) and doubles as long lines need,
-/// up to the bound + 2 bytes.
+/// accepted, and so is a missing final newline; CR-only endings are refused by name. The buffer
+/// starts at the file's size (small files are common: prediction requests, tests, fuzz inputs) and
+/// doubles as long lines need, up to the bound + 2 bytes.
 
 #include <zlib.h>
 
@@ -76,12 +76,12 @@ class LineReader {
       if (const void* newline = std::memchr(begin, '\n', available)) {
         const auto length = static_cast<std::size_t>(static_cast<const char*>(newline) - begin);
         start_ += length + 1;
-        return emit(begin, length, line);
+        return emit(begin, length, line, false);
       }
       if (eof_) {
         if (available == 0) return false;
         start_ = end_;
-        return emit(begin, available, line);
+        return emit(begin, available, line, true);
       }
       // Past the bound even if the line ends in "\r\n" (the '\r' is not part of it).
       if (available > max_line_bytes_ + 1) too_long(line_number_ + 1);
@@ -100,10 +100,15 @@ class LineReader {
   static constexpr std::size_t kMinBufferBytes = std::size_t{1} << 12;
   static constexpr std::size_t kZlibBufferBytes = std::size_t{1} << 18;
 
-  bool emit(const char* begin, std::size_t length, std::string_view& line) {
+  bool emit(const char* begin, std::size_t length, std::string_view& line, bool last_line) {
     ++line_number_;
     bytes_read_ += length + 1;
     if (length > 0 && begin[length - 1] == '\r') --length;
+    // A file whose lines end in CR alone would read as one line of every record run together
+    // (3400 fields where there are 34): refuse it by name. It is a file without LF whose one
+    // line holds a CR; a CR inside a line of an LF file stays data.
+    if (line_number_ == 1 && last_line && std::memchr(begin, '\r', length) != nullptr)
+      cr_line_endings(line_number_);
     if (length > max_line_bytes_) too_long(line_number_);
     if (std::memchr(begin, '\0', length) != nullptr)
       throw DataError(path_, line_number_, "line holds a NUL byte (binary data?)");
@@ -111,7 +116,18 @@ class LineReader {
     return true;
   }
 
+  [[noreturn]] void cr_line_endings(std::size_t line) const {
+    throw DataError(path_, line,
+                    "the lines end in a carriage return (CR) alone, not LF or CRLF (old Mac line "
+                    "endings), which deepfm does not read; convert the file first, e.g. "
+                    "tr '\\r' '\\n' <IN >OUT");
+  }
+
   [[noreturn]] void too_long(std::size_t line) const {
+    // A long first line holding a CR that ends no CRLF is most likely a whole CR-only file.
+    if (line == 1)
+      for (std::size_t i = start_; i + 1 < end_; ++i)
+        if (buffer_[i] == '\r' && buffer_[i + 1] != '\n') cr_line_endings(line);
     throw DataError(
         path_, line,
         "line longer than " + std::to_string(max_line_bytes_) + " bytes (--max-line-bytes)");

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "deepfm/core/printable_text.hpp"
+
 namespace deepfm {
 
 /// One parsed line: a label and one categorical value per field, as strings. Views point into
@@ -24,12 +26,16 @@ struct RawRecord {
 /// reported unless strict mode is on; any other is always an error.
 class BadLine : public std::runtime_error {
  public:
-  BadLine(const std::string& what, bool skippable = false)
-      : std::runtime_error(what), skippable_(skippable) {}
+  /// `field_count`: for a line of the wrong width, the fields it had (0 otherwise), so that a
+  /// report can tell which width most skipped lines share.
+  BadLine(const std::string& what, bool skippable = false, std::size_t field_count = 0)
+      : std::runtime_error(what), skippable_(skippable), field_count_(field_count) {}
   bool skippable() const noexcept { return skippable_; }
+  std::size_t field_count() const noexcept { return field_count_; }
 
  private:
   bool skippable_;
+  std::size_t field_count_;
 };
 
 /// The parser interface. One instance reads one file from its first line on.

@@ -300,6 +300,34 @@ void save_model_file(const std::filesystem::path& path, CtrModel<T>& model, cons
   file.save(path);
 }
 
+/// What a checkpoint was made with, read without its parameters: a resume with other
+/// settings is refused before the run does anything else.
+struct CheckpointSettings {
+  ModelSpec spec;
+  std::string data_fingerprint;  ///< TrainingProgress::data_fingerprint
+};
+
+/// The settings of the checkpoint `path`; ModelFileError when it is damaged, foreign, or a
+/// model file (which holds no optimizer state or position to resume from).
+inline CheckpointSettings read_checkpoint_settings(const std::filesystem::path& path) {
+  static constexpr std::string_view kKinds[] = {"model", "checkpoint"};
+  const SectionFileReader file = SectionFileReader::open(path, kKinds);
+  if (file.kind() != "checkpoint")
+    throw ModelFileError(path.string(),
+                         "a model file, not a checkpoint: it holds no optimizer state or "
+                         "training position to resume from");
+  CheckpointSettings settings;
+  try {
+    settings.spec = model_spec_from_text(file.text("spec"), "spec");
+    const detail::KeyValueReader progress(
+        detail::parse_key_values(file.text("progress"), "progress"), "progress");
+    settings.data_fingerprint = detail::unescape_text(progress.text("data"));
+  } catch (const InvalidArgument& e) {
+    throw ModelFileError(path.string(), e.what());
+  }
+  return settings;
+}
+
 /// Loads a model file or a checkpoint. Anything damaged, foreign or inconsistent is a
 /// ModelFileError naming the file and what is wrong.
 template <typename T>

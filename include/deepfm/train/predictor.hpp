@@ -4,7 +4,6 @@
 /// training vocabulary applied) or whole files in the training format. Every scoring call is
 /// const and may run from many threads at once.
 
-#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -18,6 +17,7 @@
 #include "deepfm/data/encoder.hpp"
 #include "deepfm/data/line_reader.hpp"
 #include "deepfm/data/reader_options.hpp"
+#include "deepfm/data/record.hpp"
 #include "deepfm/metrics/metrics.hpp"
 #include "deepfm/train/model_file.hpp"
 
@@ -25,6 +25,17 @@ namespace deepfm {
 
 /// Whether a file to score carries the label column.
 enum class LabelColumn { detect, present, absent };
+
+/// How Predictor::score_file reads a file, beyond the reader options stored in the model.
+struct ScoreFileOptions {
+  LabelColumn label = LabelColumn::detect;  ///< detect: see Predictor::file_has_label
+  /// A skippable bad line (a wrong field count) is a DataError too, as every bad line is
+  /// for a model trained in strict mode.
+  bool strict = false;
+  /// Hears of each skipped line (a row that gets no score), in file order between the
+  /// chunks of scored rows: a caller can keep one output per input row.
+  SkippedLineCallback on_skipped{};
+};
 
 /// Scores rows with a saved model.
 template <typename T = float>
@@ -71,15 +82,23 @@ class Predictor {
     return model().predict(ids);
   }
 
+  /// Receives one chunk of scored rows: their logits and labels (labels empty when the file
+  /// has no label column), valid during the call only.
+  using ChunkCallback = std::function<void(std::span<const T>, std::span<const float>)>;
+
   /// Streams `path` (the training format and reader options) in chunks: calls
-  /// on_chunk(logits, labels), labels empty when the file has no label column; the
-  /// probabilities are kernels::sigmoid of the logits.
-  /// Returns the encoding report (rows, skipped lines, values out of vocabulary).
-  EncodeReport score_file(
-      const std::string& path, LabelColumn label,
-      const std::function<void(std::span<const T>, std::span<const float>)>& on_chunk) const {
-    const bool has_label =
-        label == LabelColumn::detect ? file_has_label(path) : label == LabelColumn::present;
+  /// on_chunk(logits, labels) for the rows scored and options.on_skipped for the lines skipped,
+  /// together in file order; the probabilities are kernels::sigmoid of the logits.
+  /// Rows are the records and the skipped lines; lines the parser ignores (empty lines, a CSV
+  /// header, libsvm comments) are neither. Returns the encoding report (rows scored, skipped
+  /// lines, values out of vocabulary). A file with no row to score is a DataError.
+  EncodeReport score_file(const std::string& path, const ScoreFileOptions& options,
+                          const ChunkCallback& on_chunk) const {
+    const bool has_label = options.label == LabelColumn::detect
+                               ? file_has_label(path)
+                               : options.label == LabelColumn::present;
+    EncodeOptions encode = reader_options().encode;
+    encode.strict = encode.strict || options.strict;
     EncodeReport report;
     std::vector<FeatureId> ids;
     std::vector<float> labels;
@@ -92,14 +111,29 @@ class Predictor {
       ids.clear();
       labels.clear();
     };
-    encode_rows(path, vocabulary(), make_parser_factory(reader_options(), fields(), has_label),
-                reader_options().encode, report, [&](std::span<const FeatureId> row, float y) {
-                  ids.insert(ids.end(), row.begin(), row.end());
-                  labels.push_back(y);
-                  if (labels.size() == kChunkRows) flush();
-                });
+    SkippedLineCallback on_skipped;
+    if (options.on_skipped)  // the rows read before a skipped line are handed on before it
+      on_skipped = [&](std::size_t line, const std::string& message) {
+        flush();
+        options.on_skipped(line, message);
+      };
+    encode_rows(
+        path, vocabulary(), make_parser_factory(reader_options(), fields(), has_label), encode,
+        report,
+        [&](std::span<const FeatureId> row, float y) {
+          ids.insert(ids.end(), row.begin(), row.end());
+          labels.push_back(y);
+          if (labels.size() == kChunkRows) flush();
+        },
+        on_skipped);
     flush();
     return report;
+  }
+
+  /// score_file with `label` and the model's own reader options, skipped lines only counted.
+  EncodeReport score_file(const std::string& path, LabelColumn label,
+                          const ChunkCallback& on_chunk) const {
+    return score_file(path, ScoreFileOptions{.label = label}, on_chunk);
   }
 
   /// Metrics of the model on the labelled file `path`.
@@ -115,41 +149,94 @@ class Predictor {
     return compute_metrics<T>(logits, labels);
   }
 
-  /// Whether the first records of `path` carry the label column: they parse with it and
-  /// (raw Criteo, whose rows may be ragged) some line has all 40 columns.
+  /// Whether the rows of `path` start with the label column. CSV: whether the header names
+  /// the label column. Other formats: each of the first rows (up to 1000) is read both ways
+  /// with the model's field count, and the reading that more of them fit wins, so a few bad
+  /// lines cannot tip it. (A raw Criteo row may be ragged: a short one fits both ways, and
+  /// only a labelled one can have all 40 columns.) Throws InvalidArgument when as many rows
+  /// fit one way as the other (say which), and DataError naming the first row when none fits
+  /// either way. A file without rows is read as unlabelled (scoring it says "no records").
   bool file_has_label(const std::string& path) const {
     if (reader_options().format == Format::csv) return header_names_label(path);
-    if (reader_options().format == Format::criteo) return widest_line_columns(path) == 40;
-    return first_records_parse(path, true);
+    const LabelVotes votes = count_label_votes(path);
+    if (votes.with != votes.without) return votes.with > votes.without;
+    if (votes.rows == 0) return false;
+    if (votes.with == 0) {
+      std::string message = "fits the model neither with the label column (" +
+                            votes.first_with_label_error + ") nor without it (" +
+                            votes.first_without_label_error + ")";
+      if (votes.rows > 1)
+        message += "; nor does any other of the first " + std::to_string(votes.rows) + " rows";
+      throw DataError(path, votes.first_line, message);
+    }
+    throw InvalidArgument(path + ": cannot tell whether its rows start with the label column: " +
+                          std::to_string(votes.with) + " of its first " +
+                          std::to_string(votes.rows) +
+                          " rows fit the model read with it, as many read without it; pass "
+                          "--label yes or --label no");
   }
 
  private:
   static constexpr std::size_t kChunkRows = 4096;
-  static constexpr std::size_t kDetectLines = 1000;
+  static constexpr std::size_t kDetectRows = 1000;
 
-  bool first_records_parse(const std::string& path, bool has_label) const {
-    EncodeOptions options = reader_options().encode;
-    options.strict = true;
-    EncodeReport report;
-    std::size_t seen = 0;
+  /// How one line reads with one parser: no row (empty, a header), a row the model takes,
+  /// or a bad line.
+  enum class LineFit { ignored, fits, misfits };
+
+  /// What the first rows of a file say about its label column.
+  struct LabelVotes {
+    std::size_t rows = 0;                  ///< lines read as rows (not ignored by both readings)
+    std::size_t with = 0;                  ///< rows that fit the model read with the label column
+    std::size_t without = 0;               ///< rows that fit it read without
+    std::size_t first_line = 0;            ///< the first row's line number
+    std::string first_with_label_error{};  ///< why the first row misfits with the label
+    std::string first_without_label_error{};  ///< why it misfits without
+  };
+
+  LineFit line_fit(RecordParser& parser, std::string_view line, RawRecord& record,
+                   std::string& why) const {
     try {
-      detail::for_each_record(path, make_parser_factory(reader_options(), fields(), has_label),
-                              options, report, [&](const RawRecord& record) {
-                                if (record.values.size() != fields())
-                                  throw detail::wrong_width(fields(), record.values.size(),
-                                                            "the model");
-                                return ++seen < kDetectLines;
-                              });
-    } catch (const DataError&) {
-      return false;
+      if (!parser.parse(line, record)) return LineFit::ignored;
+      if (record.values.size() != fields())
+        throw detail::wrong_width(fields(), record.values.size(), "the model");
+      return LineFit::fits;
+    } catch (const BadLine& bad) {  // skippable or not, it is not a row of this reading
+      why = bad.what();
+      return LineFit::misfits;
     }
-    return true;
+  }
+
+  LabelVotes count_label_votes(const std::string& path) const {
+    const auto with_label = make_parser_factory(reader_options(), fields(), true)();
+    const auto without_label = make_parser_factory(reader_options(), fields(), false)();
+    LineReader reader(path, reader_options().encode.max_line_bytes);
+    LabelVotes votes;
+    RawRecord record;
+    std::string_view line;
+    std::string with_why, without_why;
+    while (votes.rows < kDetectRows && reader.next(line)) {
+      const LineFit with = line_fit(*with_label, line, record, with_why);
+      const LineFit without = line_fit(*without_label, line, record, without_why);
+      if (with == LineFit::ignored && without == LineFit::ignored) continue;
+      if (votes.rows++ == 0) {
+        votes.first_line = reader.line_number();
+        votes.first_with_label_error = with == LineFit::misfits ? with_why : "";
+        votes.first_without_label_error = without == LineFit::misfits ? without_why : "";
+      }
+      votes.with += with == LineFit::fits ? 1 : 0;
+      votes.without += without == LineFit::fits ? 1 : 0;
+    }
+    return votes;
   }
 
   bool header_names_label(const std::string& path) const {
     LineReader reader(path, reader_options().encode.max_line_bytes);
     std::string_view line;
-    if (!reader.next(line)) return false;
+    do {  // the header is the first non-empty line, after a byte-order mark (as CsvParser reads)
+      if (!reader.next(line)) return false;
+      if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    } while (line.empty());
     // Any header cell equal to the label column's name (quotes aside) means labelled rows.
     const std::string& name = reader_options().label_column;
     std::size_t at = 0;
@@ -164,16 +251,6 @@ class Predictor {
       at = end + 1;
     }
     return false;
-  }
-
-  std::size_t widest_line_columns(const std::string& path) const {
-    LineReader reader(path, reader_options().encode.max_line_bytes);
-    std::string_view line;
-    std::size_t widest = 0;
-    for (std::size_t n = 0; n < kDetectLines && reader.next(line); ++n)
-      widest = std::max<std::size_t>(
-          widest, static_cast<std::size_t>(std::count(line.begin(), line.end(), '\t')) + 1);
-    return widest;
   }
 
   LoadedModel<T> loaded_;

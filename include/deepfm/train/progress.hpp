@@ -160,6 +160,14 @@ class ProgressReporter {
     std::fflush(out_);
   }
 
+  /// Removes the bar, for a message that is not an epoch line (an interrupted run's).
+  void clear() {
+    if (drawn_width_ == 0) return;
+    const std::string blank = "\r" + std::string(drawn_width_, ' ') + "\r";
+    std::fputs(blank.c_str(), out_);
+    drawn_width_ = 0;
+  }
+
  private:
   static Clock steady_seconds() {
     return [start = std::chrono::steady_clock::now()] {
@@ -175,13 +183,6 @@ class ProgressReporter {
     drawn_width_ = bar.size();
     std::fputs(text.c_str(), out_);
     std::fflush(out_);
-  }
-
-  void clear() {
-    if (drawn_width_ == 0) return;
-    const std::string blank = "\r" + std::string(drawn_width_, ' ') + "\r";
-    std::fputs(blank.c_str(), out_);
-    drawn_width_ = 0;
   }
 
   std::FILE* out_;

@@ -9,39 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "deepfm/core/printable_text.hpp"
+
 namespace deepfm {
 
 namespace detail {
 
 /// U+FFFD, the replacement character, in UTF-8.
 inline constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
-
-/// Length (1-4) of the well-formed UTF-8 sequence starting at text[i] (RFC 3629: no overlong
-/// forms, no surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
-inline std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) -> unsigned {
-    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0x100u;
-  };
-  const auto continuation = [](unsigned b) { return b >= 0x80 && b <= 0xBF; };
-  const unsigned lead = byte(0);
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(byte(1)) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    const unsigned second = byte(1);
-    const bool ok_second = lead == 0xE0   ? second >= 0xA0 && second <= 0xBF  // no overlong
-                           : lead == 0xED ? second >= 0x80 && second <= 0x9F  // no surrogates
-                                          : continuation(second);
-    return ok_second && continuation(byte(2)) ? 3 : 0;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    const unsigned second = byte(1);
-    const bool ok_second = lead == 0xF0   ? second >= 0x90 && second <= 0xBF  // no overlong
-                           : lead == 0xF4 ? second >= 0x80 && second <= 0x8F  // <= U+10FFFF
-                                          : continuation(second);
-    return ok_second && continuation(byte(2)) && continuation(byte(3)) ? 4 : 0;
-  }
-  return 0;
-}
 
 }  // namespace detail
 

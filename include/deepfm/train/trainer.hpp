@@ -55,6 +55,9 @@ struct TrainerCallbacks {
   std::function<void(std::size_t, double, double)> on_step{};
   std::function<void(const EpochStats&)> on_epoch_end{};
   std::function<void(const std::filesystem::path&)> on_checkpoint{};
+  /// Asked after every step: true ends the run there (a Ctrl-C), after a checkpoint of the
+  /// position when checkpoints are on, so that --resume continues exactly.
+  std::function<bool()> stop_requested{};
 };
 
 /// What a run did.
@@ -62,6 +65,7 @@ struct TrainResult {
   std::vector<EpochStats> history;  ///< every epoch, including those before a resume
   std::size_t best_epoch = 0;       ///< early stopping: the epoch restored (0: not used)
   bool stopped_early = false;
+  bool interrupted = false;  ///< stop_requested ended the run before its last epoch
 };
 
 /// Trains one model; what it saves names the spec, reader options and vocabulary given here.
@@ -126,8 +130,10 @@ class Trainer {
           callbacks.on_step(b + 1, progress_.epoch_loss_sum / static_cast<double>(b + 1),
                             static_cast<double>(trained_here * batch_size) /
                                 std::max(elapsed() - seconds_before, 1e-9));
-        if (options_.checkpoint_every > 0 && model_.step() % options_.checkpoint_every == 0 &&
-            b + 1 < batches) {
+        if (b + 1 == batches) break;  // the epoch's end checkpoints (and stops) below
+        const bool stop = callbacks.stop_requested && callbacks.stop_requested();
+        if (stop ||
+            (options_.checkpoint_every > 0 && model_.step() % options_.checkpoint_every == 0)) {
           // No checkpoint from an epoch already past the bound: judge its running mean first
           // (once it spans enough batches not to be one unlucky batch).
           if (b + 1 >= kMinBatchesJudged)
@@ -135,6 +141,7 @@ class Trainer {
           progress_.epoch_seconds = elapsed();
           save_checkpoint(callbacks);
         }
+        if (stop) return finish(true);
       }
 
       EpochStats stats;
@@ -160,16 +167,11 @@ class Trainer {
       }
       if (callbacks.on_epoch_end) callbacks.on_epoch_end(stats);
       save_checkpoint(callbacks);
+      if (progress_.history.size() < options_.epochs && !early_stop_due() &&
+          callbacks.stop_requested && callbacks.stop_requested())
+        return finish(true);
     }
-
-    TrainResult result;
-    result.history = progress_.history;
-    result.stopped_early = early_stop_due() && progress_.history.size() < options_.epochs;
-    if (options_.early_stop > 0 && progress_.best_epoch > 0) {
-      copy_parameters_in();
-      result.best_epoch = static_cast<std::size_t>(progress_.best_epoch);
-    }
-    return result;
+    return finish(false);
   }
 
   const TrainingProgress& progress() const noexcept { return progress_; }
@@ -194,6 +196,21 @@ class Trainer {
           std::to_string(first) + "; try a lower learning rate (now " +
           detail::exact_text(spec_.optimizer.lr) +
           "), starting afresh: a checkpoint resumes with the learning rate it was made with");
+  }
+
+  /// The run's result. An interrupted run keeps the model as it is (its last step), so that
+  /// a checkpoint of it resumes exactly; a finished one takes its best epoch back.
+  TrainResult finish(bool interrupted) {
+    TrainResult result;
+    result.history = progress_.history;
+    result.interrupted = interrupted;
+    if (interrupted) return result;
+    result.stopped_early = early_stop_due() && progress_.history.size() < options_.epochs;
+    if (options_.early_stop > 0 && progress_.best_epoch > 0) {
+      copy_parameters_in();
+      result.best_epoch = static_cast<std::size_t>(progress_.best_epoch);
+    }
+    return result;
   }
 
   bool early_stop_due() const noexcept {
