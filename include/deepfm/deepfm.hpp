@@ -29,7 +29,7 @@
 #include "deepfm/layers/layer.hpp"
 #include "deepfm/layers/mlp.hpp"
 #include "deepfm/layers/relu.hpp"
-#include "deepfm/layers/sparse_row_gradient.hpp"
+#include "deepfm/core/sparse_row_gradient.hpp"
 #include "deepfm/loss/bce.hpp"
 #include "deepfm/metrics/auc.hpp"
 #include "deepfm/metrics/metrics.hpp"

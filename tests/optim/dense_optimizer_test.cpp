@@ -132,7 +132,7 @@ TEMPLATE_TEST_CASE("DenseOptimizer Adam and the row optimiser's dense Adam agree
     for (std::size_t i = 0; i < ids.size(); ++i)
       for (std::size_t j = 0; j < 3; ++j) g[ids[i] * 3 + j] += diffs[i * 3 + j];
     dense.step(flat, g, t);
-    rows.step(table, t);
+    rows.step(table.weights(), table.gradient(), t);
   }
   CHECK(std::memcmp(flat.data(), table.weights().data(), flat.size() * sizeof(TestType)) == 0);
 }

@@ -125,7 +125,7 @@ void run_against_reference(const OptimizerConfig& config, bool every_row) {
   for (std::uint64_t t = 1; t <= kSteps; ++t) {
     INFO("step " << t);
     set_gradient(table, t);
-    optimizer.step(table, t);
+    optimizer.step(table.weights(), table.gradient(), t);
     reference_table_step<T>(reference, t, config, every_row);
     check_close<T>(table.weights(), reference.p, "weight");
     if (config.kind != Optimizer::sgd) check_close<T>(optimizer.first_moment(), reference.m, "m");
@@ -184,8 +184,8 @@ TEMPLATE_TEST_CASE("RowOptimizer lazy and dense Adam differ on skipped rows", "[
     for (std::uint64_t t = 1; t <= kSteps; ++t) {
       set_gradient(dense_table, t);
       set_gradient(lazy_table, t);
-      dense.step(dense_table, t);
-      lazy.step(lazy_table, t);
+      dense.step(dense_table.weights(), dense_table.gradient(), t);
+      lazy.step(lazy_table.weights(), lazy_table.gradient(), t);
       CHECK_FALSE(dense.needs_catch_up());
       CHECK_FALSE(lazy.needs_catch_up());
     }
@@ -228,8 +228,8 @@ TEMPLATE_TEST_CASE("RowOptimizer lazy_exact Adam equals dense mode bit for bit a
       INFO("step " << t);
       set_gradient(dense_table, t);
       set_gradient(exact_table, t);
-      dense.step(dense_table, t);
-      exact.step(exact_table, t);
+      dense.step(dense_table.weights(), dense_table.gradient(), t);
+      exact.step(exact_table.weights(), exact_table.gradient(), t);
       CHECK(exact.needs_catch_up());
       // Touched rows are exactly up to date after every step: dense's values and moments.
       for (FeatureId row = 0; row < kRows; ++row) {
@@ -253,7 +253,7 @@ TEMPLATE_TEST_CASE("RowOptimizer lazy_exact Adam equals dense mode bit for bit a
       CHECK(std::equal(initial.begin() + 5 * kDim, initial.end(), exact_table.row(5).begin()));
     }
     // catch_up brings every row to step kSteps: bit-identical values and moments.
-    exact.catch_up(exact_table, kSteps);
+    exact.catch_up(exact_table.weights(), kSteps);
     CHECK_FALSE(exact.needs_catch_up());
     for (FeatureId row = 0; row < kRows; ++row) CHECK(exact.last_step()[row] == kSteps);
     CHECK(bit_equal<TestType>(exact_table.weights(), dense_table.weights()));
@@ -261,7 +261,7 @@ TEMPLATE_TEST_CASE("RowOptimizer lazy_exact Adam equals dense mode bit for bit a
     CHECK(bit_equal<TestType>(exact.second_moment(), dense.second_moment()));
     // A second catch_up to the same step changes nothing.
     const std::vector<TestType> synced(exact_table.weights().begin(), exact_table.weights().end());
-    exact.catch_up(exact_table, kSteps);
+    exact.catch_up(exact_table.weights(), kSteps);
     CHECK(std::equal(synced.begin(), synced.end(), exact_table.weights().begin()));
   }
 }
@@ -275,13 +275,13 @@ TEMPLATE_TEST_CASE("RowOptimizer catch_up_rows brings only the listed rows up to
   for (std::uint64_t t = 1; t <= 3; ++t) {
     set_gradient(dense_table, t);
     set_gradient(exact_table, t);
-    dense.step(dense_table, t);
-    exact.step(exact_table, t);
+    dense.step(dense_table.weights(), dense_table.gradient(), t);
+    exact.step(exact_table.weights(), exact_table.gradient(), t);
   }
   // Row 1 was last updated at step 1, row 5 never, row 4 never so far.
   const std::vector<TestType> row4(exact_table.row(4).begin(), exact_table.row(4).end());
   const std::vector<FeatureId> ids = {1, 5, 1, 0};  // repeats and an up-to-date row are fine
-  exact.catch_up_rows(exact_table, ids, 3);
+  exact.catch_up_rows(exact_table.weights(), ids, 3);
   for (const FeatureId row : {FeatureId{0}, FeatureId{1}, FeatureId{5}}) {
     INFO("row " << row);
     CHECK(exact.last_step()[row] == 3);
@@ -294,9 +294,9 @@ TEMPLATE_TEST_CASE("RowOptimizer catch_up_rows brings only the listed rows up to
   EmbeddingTable<TestType> lazy_table = make_table<TestType>();
   RowOptimizer<TestType> lazy(adam(AdamMode::lazy, 0.1), kRows, kDim);
   set_gradient(lazy_table, 1);
-  lazy.step(lazy_table, 1);
+  lazy.step(lazy_table.weights(), lazy_table.gradient(), 1);
   const std::vector<TestType> before(lazy_table.weights().begin(), lazy_table.weights().end());
-  lazy.catch_up_rows(lazy_table, ids, 4);
+  lazy.catch_up_rows(lazy_table.weights(), ids, 4);
   CHECK(std::equal(before.begin(), before.end(), lazy_table.weights().begin()));
 }
 
@@ -310,10 +310,10 @@ TEST_CASE("RowOptimizer lazy_exact matches the double reference within 1e-6 afte
     ReferenceState reference(as_double<double>(table.weights()));
     for (std::uint64_t t = 1; t <= kSteps; ++t) {
       set_gradient(table, t);
-      exact.step(table, t);
+      exact.step(table.weights(), table.gradient(), t);
       reference_table_step<double>(reference, t, adam(AdamMode::dense, l2), true);
     }
-    exact.catch_up(table, kSteps);
+    exact.catch_up(table.weights(), kSteps);
     for (std::size_t i = 0; i < reference.p.size(); ++i)
       CHECK(table.weights()[i] == Approx(reference.p[i]).epsilon(1e-6));
   }
@@ -327,10 +327,10 @@ TEMPLATE_TEST_CASE("RowOptimizer catch_up is a no-op outside lazy_exact", "[opti
     EmbeddingTable<TestType> table = make_table<TestType>();
     RowOptimizer<TestType> optimizer(config, kRows, kDim);
     set_gradient(table, 1);
-    optimizer.step(table, 1);
+    optimizer.step(table.weights(), table.gradient(), 1);
     CHECK_FALSE(optimizer.needs_catch_up());
     const std::vector<TestType> before(table.weights().begin(), table.weights().end());
-    optimizer.catch_up(table, 5);
+    optimizer.catch_up(table.weights(), 5);
     CHECK(std::equal(before.begin(), before.end(), table.weights().begin()));
     CHECK(optimizer.last_step().empty());
   }

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "deepfm/core/batch.hpp"
-#include "deepfm/layers/sparse_row_gradient.hpp"
+#include "deepfm/core/sparse_row_gradient.hpp"
 #include "support/gradient_check.hpp"
 
 namespace deepfm::test {

@@ -12,7 +12,7 @@
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/init.hpp"
 #include "deepfm/kernels/kernels.hpp"
-#include "deepfm/layers/sparse_row_gradient.hpp"
+#include "deepfm/core/sparse_row_gradient.hpp"
 
 namespace deepfm {
 

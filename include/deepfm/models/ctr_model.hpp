@@ -189,8 +189,8 @@ class CtrModel {
   /// Throws NumericError if that leaves a non-finite value.
   void sync() {
     if (!needs_sync()) return;
-    embedding_optimizer_.catch_up(embedding_, step_);
-    first_order_optimizer_.catch_up(first_order_.table(), step_);
+    embedding_optimizer_.catch_up(embedding_.weights(), step_);
+    first_order_optimizer_.catch_up(first_order_.table().weights(), step_);
     // The replayed zero-gradient steps rewrote rows no step check has read since they were
     // last touched; a file or an evaluation must not take a non-finite one on trust. (From
     // finite state the replay stays finite: a hit means the row was corrupt already.)
@@ -419,8 +419,8 @@ class CtrModel {
   double compute_gradients_unchecked(const Batch& batch, const PassContext& ctx) {
     // Lazy-exact Adam: the batch's rows must hold their current (dense-mode) values before
     // the forward pass reads them.
-    embedding_optimizer_.catch_up_rows(embedding_, batch.ids, step_);
-    first_order_optimizer_.catch_up_rows(first_order_.table(), batch.ids, step_);
+    embedding_optimizer_.catch_up_rows(embedding_.weights(), batch.ids, step_);
+    first_order_optimizer_.catch_up_rows(first_order_.table().weights(), batch.ids, step_);
     dense_.zero_gradients();
     embedding_.gradient().clear();
     first_order_.table().gradient().clear();
@@ -445,8 +445,8 @@ class CtrModel {
     check_finite_rows(first_order_.table().gradient(), t, "the gradient of first_order",
                       "; parameters left as they were before the step");
     dense_optimizer_.step(dense_.values(), dense_.gradients(), t);
-    embedding_optimizer_.step(embedding_, t);
-    first_order_optimizer_.step(first_order_.table(), t);
+    embedding_optimizer_.step(embedding_.weights(), embedding_.gradient(), t);
+    first_order_optimizer_.step(first_order_.table().weights(), first_order_.table().gradient(), t);
     step_ = t;
     // Finite gradients can still overflow a parameter (a learning rate far too high). Rows the
     // batch did not touch cannot become non-finite from finite state, so they are not read.

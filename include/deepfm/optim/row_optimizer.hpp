@@ -1,6 +1,7 @@
 #pragma once
 /// @file
-/// The optimiser step of an embedding table from its sparse row gradient.
+/// The optimiser step of an embedding table (a span of rows x dim values) from its sparse row
+/// gradient (sorted unique rows with their summed gradients).
 ///
 /// SGD and Adagrad update only the rows a batch touched (for them an untouched row would not
 /// move anyway, l2 aside). Adam has three modes (AdamMode):
@@ -20,13 +21,13 @@
 
 #include "deepfm/core/aligned_buffer.hpp"
 #include "deepfm/core/config.hpp"
+#include "deepfm/core/sparse_row_gradient.hpp"
 #include "deepfm/kernels/kernels.hpp"
-#include "deepfm/layers/embedding_table.hpp"
 #include "deepfm/optim/adam_schedule.hpp"
 
 namespace deepfm {
 
-/// Row-wise optimiser state and step for one EmbeddingTable.
+/// Row-wise optimiser state and step for one table of `rows x dim` values.
 template <typename T>
 class RowOptimizer {
  public:
@@ -37,36 +38,35 @@ class RowOptimizer {
     if (lazy_exact()) last_step_.assign(rows, 0);
   }
 
-  /// Applies step t (1-based) to `table` from its current sparse gradient.
-  void step(EmbeddingTable<T>& table, std::uint64_t t) {
-    const SparseRowGradient<T>& gradient = table.gradient();
+  /// Applies step t (1-based) to the table `weights` from `gradient`.
+  void step(std::span<T> weights, const SparseRowGradient<T>& gradient, std::uint64_t t) {
     if (config_.kind == Optimizer::adam && config_.adam_mode == AdamMode::dense) {
-      dense_adam_step(table, t);
+      dense_adam_step(weights, gradient, t);
       return;
     }
     const auto rows = gradient.rows();
     for (std::size_t k = 0; k < rows.size(); ++k) {
-      if (lazy_exact()) replay_to(table, rows[k], t - 1);
-      update_row(table, rows[k], gradient.row_gradient(k).data(), t);
+      if (lazy_exact()) replay_to(weights, rows[k], t - 1);
+      update_row(weights, rows[k], gradient.row_gradient(k).data(), t);
       if (lazy_exact()) last_step_[rows[k]] = t;
     }
     current_step_ = t;
   }
 
-  /// Brings every row up to step t: a no-op except in lazy_exact mode.
-  void catch_up(EmbeddingTable<T>& table, std::uint64_t t) {
+  /// Brings every row of `weights` up to step t: a no-op except in lazy_exact mode.
+  void catch_up(std::span<T> weights, std::uint64_t t) {
     if (!lazy_exact()) return;
-    for (std::size_t row = 0; row < table.rows(); ++row)
-      replay_to(table, static_cast<FeatureId>(row), t);
+    const std::size_t rows = weights.size() / dim_;
+    for (std::size_t row = 0; row < rows; ++row) replay_to(weights, static_cast<FeatureId>(row), t);
     synced_step_ = t;
   }
 
   /// Brings the rows in `ids` up to step t (lazy_exact only; repeated ids are fine). A model
   /// calls it with the previous step before a forward pass, so that the batch reads the
   /// values dense mode would hold; otherwise the gradient is taken at stale rows.
-  void catch_up_rows(EmbeddingTable<T>& table, std::span<const FeatureId> ids, std::uint64_t t) {
+  void catch_up_rows(std::span<T> weights, std::span<const FeatureId> ids, std::uint64_t t) {
     if (!lazy_exact()) return;
-    for (const FeatureId row : ids) replay_to(table, row, t);
+    for (const FeatureId row : ids) replay_to(weights, row, t);
   }
 
   /// Declares every row up to date at step t (after its state was restored from a file
@@ -92,8 +92,8 @@ class RowOptimizer {
 
   std::size_t offset(FeatureId row) const noexcept { return std::size_t{row} * dim_; }
 
-  void update_row(EmbeddingTable<T>& table, FeatureId row, const T* grad, std::uint64_t t) {
-    T* p = table.weights().data() + offset(row);
+  void update_row(std::span<T> weights, FeatureId row, const T* grad, std::uint64_t t) {
+    T* p = weights.data() + offset(row);
     switch (config_.kind) {
       case Optimizer::sgd:
         kernels::sgd_update(p, grad, dim_, static_cast<T>(config_.lr), static_cast<T>(config_.l2));
@@ -111,28 +111,32 @@ class RowOptimizer {
   }
 
   /// Zero-gradient Adam steps last_step+1 .. t for one row.
-  void replay_to(EmbeddingTable<T>& table, FeatureId row, std::uint64_t t) {
+  void replay_to(std::span<T> weights, FeatureId row, std::uint64_t t) {
     for (std::uint64_t s = last_step_[row] + 1; s <= t; ++s)
-      kernels::adam_update_zero_grad(table.weights().data() + offset(row),
+      kernels::adam_update_zero_grad(weights.data() + offset(row),
                                      first_moment_.data() + offset(row),
                                      second_moment_.data() + offset(row), dim_, schedule_.at(s));
     if (last_step_[row] < t) last_step_[row] = t;
   }
 
-  void dense_adam_step(EmbeddingTable<T>& table, std::uint64_t t) {
-    const SparseRowGradient<T>& gradient = table.gradient();
+  /// Every row: the touched ones (sorted) with their gradient, the others with zero. The
+  /// sorted rows are walked beside the table, so no per-row index is needed.
+  void dense_adam_step(std::span<T> weights, const SparseRowGradient<T>& gradient,
+                       std::uint64_t t) {
     const kernels::AdamStep<T> constants = schedule_.at(t);
-    T* weights = table.weights().data();
-    for (std::size_t row = 0; row < table.rows(); ++row) {
+    const std::span<const FeatureId> touched = gradient.rows();
+    const std::size_t rows = weights.size() / dim_;
+    std::size_t next = 0;  // the next touched row's index in `touched`
+    for (std::size_t row = 0; row < rows; ++row) {
       const std::size_t at = row * dim_;
-      const std::uint32_t slot = gradient.slot(static_cast<FeatureId>(row));
-      if (slot == SparseRowGradient<T>::kNoSlot) {
-        kernels::adam_update_zero_grad(weights + at, first_moment_.data() + at,
-                                       second_moment_.data() + at, dim_, constants);
-      } else {
-        kernels::adam_update(weights + at, gradient.row_gradient(slot).data(),
+      if (next < touched.size() && touched[next] == row) {
+        kernels::adam_update(weights.data() + at, gradient.row_gradient(next).data(),
                              first_moment_.data() + at, second_moment_.data() + at, dim_,
                              constants);
+        ++next;
+      } else {
+        kernels::adam_update_zero_grad(weights.data() + at, first_moment_.data() + at,
+                                       second_moment_.data() + at, dim_, constants);
       }
     }
     current_step_ = t;
