@@ -14,7 +14,7 @@
 #include <deepfm/data/encoder.hpp>
 #include <deepfm/data/line_reader.hpp>
 #include <deepfm/data/reader_options.hpp>
-#include <deepfm/train/model_file.hpp>
+#include <deepfm/io/model_file.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>

@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <deepfm/data/encode_report.hpp>
 #include <deepfm/kernels/kernels.hpp>
-#include <deepfm/train/json_writer.hpp>
-#include <deepfm/train/predictor.hpp>
+#include <deepfm/report/json_writer.hpp>
+#include <deepfm/serve/predictor.hpp>
 #include <memory>
 #include <string>
 

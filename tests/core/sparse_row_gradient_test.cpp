@@ -70,8 +70,8 @@ TEMPLATE_TEST_CASE("SparseRowGradient holds the touched rows sorted and unique",
   }
 }
 
-TEMPLATE_TEST_CASE("SparseRowGradient sorts ids of every byte width like a stable sort", "[core]",
-                   float, double) {
+TEMPLATE_TEST_CASE("SparseRowGradient sorts ids like a stable sort, by radix and by counting",
+                   "[core]", float, double) {
   // Ids spread over all four bytes (and ids sharing their low bytes) against std::stable_sort.
   std::vector<FeatureId> ids;
   std::uint64_t state = 12345;
@@ -82,8 +82,15 @@ TEMPLATE_TEST_CASE("SparseRowGradient sorts ids of every byte width like a stabl
   }
   std::vector<TestType> diff(ids.size());
   for (std::size_t i = 0; i < diff.size(); ++i) diff[i] = TestType(1) / TestType(i + 1);
-  SparseRowGradient<TestType> g(std::numeric_limits<FeatureId>::max(), 1);
-  g.accumulate(ids.data(), diff.data(), ids.size());
+  // A huge table: the radix sort; ids below 4 times the batch: the counting sort.
+  const std::size_t table_rows = GENERATE(std::size_t{std::numeric_limits<FeatureId>::max()}, 0);
+  std::vector<FeatureId> used = ids;
+  if (table_rows == 0)
+    for (FeatureId& id : used) id %= 4 * 5000;
+  CAPTURE(table_rows);
+  SparseRowGradient<TestType> g(table_rows == 0 ? 4 * 5000 : table_rows, 1);
+  g.accumulate(used.data(), diff.data(), used.size());
+  ids = used;
   std::vector<std::size_t> order(ids.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return ids[a] < ids[b]; });

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <deepfm/train/memory_estimate.hpp>
-#include <deepfm/train/model_spec.hpp>
+#include <deepfm/models/memory_estimate.hpp>
+#include <deepfm/models/model_spec.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

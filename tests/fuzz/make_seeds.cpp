@@ -10,8 +10,8 @@
 #include <deepfm/data/binary_dataset.hpp>
 #include <deepfm/data/synthetic.hpp>
 #include <deepfm/data/vocabulary.hpp>
-#include <deepfm/train/model_file.hpp>
-#include <deepfm/train/section_file.hpp>
+#include <deepfm/io/model_file.hpp>
+#include <deepfm/io/section_file.hpp>
 #include <deepfm/train/trainer.hpp>
 #include <filesystem>
 #include <fstream>

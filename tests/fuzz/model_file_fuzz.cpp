@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <deepfm/core/finite.hpp>
 #include <deepfm/core/parallel_for.hpp>
-#include <deepfm/train/model_file.hpp>
-#include <deepfm/train/predictor.hpp>
+#include <deepfm/io/model_file.hpp>
+#include <deepfm/serve/predictor.hpp>
 #include <span>
 #include <string>
 #include <string_view>

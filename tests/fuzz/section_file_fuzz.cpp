@@ -3,7 +3,7 @@
 // mutations reach the section walk and the typed reads behind it. Every section is read with
 // its own type (and once with another, which must be a ModelFileError).
 #include <cstdint>
-#include <deepfm/train/section_file.hpp>
+#include <deepfm/io/section_file.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

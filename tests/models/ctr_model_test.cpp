@@ -3,6 +3,7 @@
 // lazy-exact Adam's sync contract, and fit()'s epochs, steps and validation.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -567,4 +568,80 @@ TEST_CASE("CtrModel train_step names a parameter that overflows", "[models][api]
   const std::vector<float> labels = {1, 1};
   CHECK_THROWS_WITH(model.train_step(deepfm::Batch{ids, labels, 3}),
                     Contains("step 1: parameter") && Contains("lower the learning rate"));
+}
+
+TEMPLATE_TEST_CASE("CtrModel step in three parts: compute, reduce, apply equal train_step",
+                   "[models][api]", float, double) {
+  using T = TestType;
+  for (const AdamMode mode : {AdamMode::dense, AdamMode::lazy, AdamMode::lazy_exact}) {
+    CAPTURE(static_cast<int>(mode));
+    auto whole = small_deepfm<T>(7, mode);
+    auto parts = small_deepfm<T>(7, mode);
+    deepfm::Gradients<T> gradients = parts.make_gradients();
+    int reduced = 0;
+    for (int s = 0; s < 4; ++s) {
+      const double loss = whole.train_step(good_batch());
+      CHECK(parts.compute_gradients(good_batch(), gradients) == loss);
+      // What a reduce sees: the canonical sparse form, sorted unique rows.
+      const auto rows = gradients.embedding.rows();
+      CHECK(std::is_sorted(rows.begin(), rows.end()));
+      CHECK(std::adjacent_find(rows.begin(), rows.end()) == rows.end());
+      parts.apply(gradients);
+      // train_step with a reducer that leaves the gradients as they are takes the same step.
+      whole.sync();
+      parts.sync();
+      CHECK(Snapshot<T>(whole) == Snapshot<T>(parts));
+      parts.train_step(good_batch(), [&](deepfm::Gradients<T>& g) {
+        ++reduced;
+        CHECK(g.dense.size() == parts.dense_parameters().size());
+      });
+      whole.train_step(good_batch());
+      whole.sync();
+      parts.sync();
+      CHECK(Snapshot<T>(whole) == Snapshot<T>(parts));
+    }
+    CHECK(reduced == 4);
+    CHECK(whole.step() == parts.step());
+  }
+}
+
+TEST_CASE("CtrModel apply takes the reduced gradients, not the computed ones", "[models][api]") {
+  // A reducer standing in for an all-reduce: it replaces the gradients by twice their value,
+  // which SGD (no penalty) turns into exactly twice the move.
+  const auto sgd = [] {
+    return FM<double>(
+        kFieldDims,
+        {.factors = 3, .optimizer = {.kind = deepfm::Optimizer::sgd, .lr = 0.5}, .seed = 5});
+  };
+  auto once = sgd();
+  auto doubled = sgd();
+  const Snapshot<double> start(once);
+  once.train_step(good_batch());
+  doubled.train_step(good_batch(), [](deepfm::Gradients<double>& g) {
+    for (double& v : g.dense.span()) v *= 2;
+  });
+  const Snapshot<double> after_once(once);
+  const Snapshot<double> after_doubled(doubled);
+  for (std::size_t i = 0; i < start.dense.size(); ++i)
+    CHECK(after_doubled.dense[i] - start.dense[i] ==
+          Approx(2 * (after_once.dense[i] - start.dense[i])).epsilon(1e-12));
+  CHECK(Snapshot<double>::same(after_doubled.embedding, after_once.embedding));
+}
+
+TEST_CASE("CtrModel apply refuses a non-finite gradient and applies nothing",
+          "[models][api][numerics]") {
+  auto model = small_deepfm<float>();
+  deepfm::Gradients<float> gradients = model.make_gradients();
+  model.compute_gradients(good_batch(), gradients);
+  gradients.dense.span()[2] = inf<float>();
+  const Snapshot<float> before(model);
+  CHECK_THROWS_WITH(model.apply(gradients),
+                    Contains("step 1: the gradient of ") && Contains("left as they were"));
+  CHECK(model.step() == 0);
+  CHECK(Snapshot<float>(model) == before);
+  // Gradients made for another model are refused by name.
+  auto other = DeepFM<float>({3, 4, 6}, {.factors = 3, .mlp = {5, 4}});
+  deepfm::Gradients<float> foreign = other.make_gradients();
+  CHECK_THROWS_WITH(model.compute_gradients(good_batch(), foreign),
+                    Contains("not made for this model"));
 }

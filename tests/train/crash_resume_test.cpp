@@ -15,7 +15,7 @@
 #include <cstring>
 #include <deepfm/data/synthetic.hpp>
 #include <deepfm/data/synthetic_writer.hpp>
-#include <deepfm/train/model_file.hpp>
+#include <deepfm/io/model_file.hpp>
 #include <fstream>
 #include <iterator>
 #include <random>

@@ -5,9 +5,11 @@
 /// and ranks can merge in one fixed order (by row id), and its memory follows the batch, not
 /// the table.
 ///
-/// Building it: the batch's (id, position) pairs are sorted by id with a stable LSD radix
-/// sort, so each row's occurrences stay in batch order and its sum is taken in batch order:
-/// the same bits as summing while walking the batch, for any later split of the work.
+/// BatchRows sorts a batch's ids once (both tables of a model see the same ids): a counting
+/// sort when the id range is small next to the batch, else a stable LSD radix sort. Each
+/// occurrence then knows its row's index, and a table's gradient is summed walking the batch
+/// in order, so every row's sum is taken in batch order: the same bits whatever the table size
+/// or the later split of the work.
 
 #include <algorithm>
 #include <array>
@@ -19,43 +21,100 @@
 #include <vector>
 
 #include "deepfm/core/batch.hpp"
-#include "deepfm/kernels/kernels.hpp"
 
 namespace deepfm {
 
 namespace detail {
-
-/// Sorts `keys` (with `values` alongside) by key, stably: least significant byte first,
-/// skipping the bytes every key shares (the high bytes of a small table's ids). `scratch_*`
-/// are reused buffers. O(n) per byte.
-inline void radix_sort_pairs(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& values,
-                             std::vector<std::uint32_t>& scratch_keys,
-                             std::vector<std::uint32_t>& scratch_values) {
-  const std::size_t n = keys.size();
-  scratch_keys.resize(n);
-  scratch_values.resize(n);
-  std::uint32_t all_or = 0;
-  std::uint32_t all_and = ~std::uint32_t{0};
-  for (const std::uint32_t key : keys) {
-    all_or |= key;
-    all_and &= key;
-  }
-  for (unsigned shift = 0; shift < 32; shift += 8) {
-    if (((all_or ^ all_and) >> shift & 0xFFu) == 0) continue;  // every key has this byte
-    std::array<std::size_t, 257> start{};
-    for (const std::uint32_t key : keys) ++start[(key >> shift & 0xFFu) + 1];
-    for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t at = start[keys[i] >> shift & 0xFFu]++;
-      scratch_keys[at] = keys[i];
-      scratch_values[at] = values[i];
-    }
-    keys.swap(scratch_keys);
-    values.swap(scratch_values);
-  }
+/// y += x over n values: a plain sum (core sits below kernels/); the same bits as
+/// kernels::axpy with a = 1.
+template <typename T>
+void add_row(std::size_t n, const T* x, T* y) noexcept {
+  for (std::size_t j = 0; j < n; ++j) y[j] += x[j];
 }
-
 }  // namespace detail
+
+/// The rows a batch touches: rows() sorted and unique, and for each id of the batch (in
+/// order) the index of its row in rows(). Build once per batch; the buffers are reused.
+class BatchRows {
+ public:
+  /// Indexes `ids`, every one below `table_rows`.
+  void build(std::span<const FeatureId> ids, std::size_t table_rows) {
+    const std::size_t n = ids.size();
+    slot_of_id_.resize(n);
+    rows_.clear();
+    if (n == 0) return;
+    // The id range decides the sort: a counting sort costs O(n + range), so it is used where
+    // the range is at most a few times the batch (memory and time follow the batch either way).
+    if (table_rows <= kCountingSortFactor * n) {
+      counting_sort(ids, table_rows);
+    } else {
+      radix_sort(ids);
+    }
+  }
+
+  /// The touched rows, sorted and unique.
+  std::span<const FeatureId> rows() const noexcept { return rows_; }
+  /// For the i-th id of the batch, the index of its row in rows().
+  std::span<const std::uint32_t> slot_of_id() const noexcept { return slot_of_id_; }
+
+ private:
+  static constexpr std::size_t kCountingSortFactor = 4;
+
+  void counting_sort(std::span<const FeatureId> ids, std::size_t table_rows) {
+    // slot_plus_one_[id]: 0 for an id the batch lacks, else 1 + its row's index in rows().
+    slot_plus_one_.assign(table_rows, 0);
+    for (const FeatureId id : ids) slot_plus_one_[id] = 1;
+    for (std::size_t id = 0; id < table_rows; ++id)
+      if (slot_plus_one_[id] != 0) {
+        rows_.push_back(static_cast<FeatureId>(id));
+        slot_plus_one_[id] = static_cast<std::uint32_t>(rows_.size());
+      }
+    for (std::size_t i = 0; i < ids.size(); ++i) slot_of_id_[i] = slot_plus_one_[ids[i]] - 1;
+  }
+
+  /// Stable LSD radix sort of (id, position) pairs, a byte a pass, skipping the bytes every id
+  /// shares; then the unique ids and each position's index among them.
+  void radix_sort(std::span<const FeatureId> ids) {
+    const std::size_t n = ids.size();
+    keys_.assign(ids.begin(), ids.end());
+    positions_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) positions_[i] = static_cast<std::uint32_t>(i);
+    scratch_keys_.resize(n);
+    scratch_positions_.resize(n);
+    std::uint32_t all_or = 0;
+    std::uint32_t all_and = ~std::uint32_t{0};
+    for (const FeatureId id : ids) {
+      all_or |= id;
+      all_and &= id;
+    }
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+      if (((all_or ^ all_and) >> shift & 0xFFu) == 0) continue;  // every id has this byte
+      std::array<std::size_t, 257> start{};
+      for (const std::uint32_t key : keys_) ++start[(key >> shift & 0xFFu) + 1];
+      for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t at = start[keys_[i] >> shift & 0xFFu]++;
+        scratch_keys_[at] = keys_[i];
+        scratch_positions_[at] = positions_[i];
+      }
+      keys_.swap(scratch_keys_);
+      positions_.swap(scratch_positions_);
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k == 0 || keys_[k] != keys_[k - 1]) rows_.push_back(keys_[k]);
+      slot_of_id_[positions_[k]] = static_cast<std::uint32_t>(rows_.size() - 1);
+    }
+  }
+
+  std::vector<FeatureId> rows_;
+  std::vector<std::uint32_t> slot_of_id_;
+  // Sort buffers, kept so that a warm step allocates nothing.
+  std::vector<std::uint32_t> slot_plus_one_;
+  std::vector<std::uint32_t> keys_;
+  std::vector<std::uint32_t> positions_;
+  std::vector<std::uint32_t> scratch_keys_;
+  std::vector<std::uint32_t> scratch_positions_;
+};
 
 /// Sparse row gradient of a table of `table_rows` rows of `dim` values: rows() sorted and
 /// unique, row_gradient(k) the sum of the batch's gradient rows for rows()[k], added in batch
@@ -74,37 +133,43 @@ class SparseRowGradient {
     values_.clear();
   }
 
+  /// Sets the gradient from a batch indexed by `batch` (diff [ids x dim], the batch's order):
+  /// one pass over the batch, each row's sum in batch order.
+  void assign(const BatchRows& batch, const T* diff) {
+    const std::span<const FeatureId> rows = batch.rows();
+    const std::span<const std::uint32_t> slots = batch.slot_of_id();
+    rows_.assign(rows.begin(), rows.end());
+    values_.assign(rows.size() * dim_, T(0));
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      detail::add_row(dim_, diff + i * dim_, values_.data() + std::size_t{slots[i]} * dim_);
+  }
+
   /// Adds diff[i, :] to the gradient of row ids[i], for i < n. Rows already held keep their
   /// sums and add the new rows after them, in batch order.
   void accumulate(const FeatureId* ids, const T* diff, std::size_t n) {
     if (n == 0) return;
-    sorted_ids_.assign(ids, ids + n);
-    positions_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) positions_[i] = static_cast<std::uint32_t>(i);
-    detail::radix_sort_pairs(sorted_ids_, positions_, scratch_ids_, scratch_positions_);
+    own_index_.build(std::span<const FeatureId>(ids, n), table_rows_);
     if (rows_.empty()) {
-      sum_sorted(diff, rows_, values_);
+      assign(own_index_, diff);
       return;
     }
     // A second batch before clear(): merge the two sorted lists, old sums first.
-    std::vector<FeatureId> new_rows;
-    std::vector<T> new_values;
-    sum_sorted(diff, new_rows, new_values);
+    SparseRowGradient added(table_rows_, dim_);
+    added.assign(own_index_, diff);
     std::vector<FeatureId> rows;
     std::vector<T> values;
-    rows.reserve(rows_.size() + new_rows.size());
-    values.reserve(values_.size() + new_values.size());
     std::size_t a = 0;
     std::size_t b = 0;
-    while (a < rows_.size() || b < new_rows.size()) {
-      const bool take_old = b == new_rows.size() || (a < rows_.size() && rows_[a] <= new_rows[b]);
-      const bool both = take_old && b < new_rows.size() && rows_[a] == new_rows[b];
-      const T* source = take_old ? values_.data() + a * dim_ : new_values.data() + b * dim_;
-      rows.push_back(take_old ? rows_[a] : new_rows[b]);
+    while (a < rows_.size() || b < added.rows_.size()) {
+      const bool take_old =
+          b == added.rows_.size() || (a < rows_.size() && rows_[a] <= added.rows_[b]);
+      const bool both = take_old && b < added.rows_.size() && rows_[a] == added.rows_[b];
+      const T* source = take_old ? values_.data() + a * dim_ : added.values_.data() + b * dim_;
+      rows.push_back(take_old ? rows_[a] : added.rows_[b]);
       values.insert(values.end(), source, source + dim_);
       if (both)
-        kernels::axpy(dim_, T(1), new_values.data() + b * dim_,
-                      values.data() + values.size() - dim_);
+        detail::add_row(dim_, added.values_.data() + b * dim_,
+                        values.data() + values.size() - dim_);
       a += take_old ? 1 : 0;
       b += take_old && !both ? 0 : 1;
     }
@@ -128,28 +193,11 @@ class SparseRowGradient {
   std::size_t table_rows() const noexcept { return table_rows_; }
 
  private:
-  /// Sums the rows of `diff` for sorted_ids_ (with positions_) into unique rows.
-  void sum_sorted(const T* diff, std::vector<FeatureId>& rows, std::vector<T>& values) const {
-    const std::size_t n = sorted_ids_.size();
-    for (std::size_t i = 0; i < n; ++i) {
-      if (i == 0 || sorted_ids_[i] != sorted_ids_[i - 1]) {
-        rows.push_back(sorted_ids_[i]);
-        values.resize(values.size() + dim_, T(0));
-      }
-      kernels::axpy(dim_, T(1), diff + std::size_t{positions_[i]} * dim_,
-                    values.data() + values.size() - dim_);
-    }
-  }
-
   std::size_t dim_ = 0;
   std::size_t table_rows_ = 0;
   std::vector<FeatureId> rows_;
   std::vector<T> values_;
-  // Sort buffers, kept so that a step allocates nothing once warm.
-  std::vector<std::uint32_t> sorted_ids_;
-  std::vector<std::uint32_t> positions_;
-  std::vector<std::uint32_t> scratch_ids_;
-  std::vector<std::uint32_t> scratch_positions_;
+  BatchRows own_index_;  ///< accumulate's index of a batch given as bare ids
 };
 
 }  // namespace deepfm

@@ -11,8 +11,8 @@
 #include "deepfm/core/aligned_buffer.hpp"
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/init.hpp"
-#include "deepfm/kernels/kernels.hpp"
 #include "deepfm/core/sparse_row_gradient.hpp"
+#include "deepfm/kernels/kernels.hpp"
 
 namespace deepfm {
 
@@ -36,9 +36,15 @@ class EmbeddingTable {
     kernels::gather_rows(weights_.data(), dim_, ids.data(), ids.size(), dst);
   }
 
-  /// Accumulates diff_dst[i, :] into the sparse gradient of row ids[i].
+  /// Accumulates diff_dst[i, :] into the sparse gradient of row ids[i] (the table's own
+  /// gradient()).
   void backward(std::span<const FeatureId> ids, const T* diff_dst) {
     gradient_.accumulate(ids.data(), diff_dst, ids.size());
+  }
+  /// Sets `into` (a Gradients value's) to the gradient of the batch `rows` indexes, diff_dst
+  /// holding one row per id of that batch.
+  void backward(const BatchRows& rows, const T* diff_dst, SparseRowGradient<T>& into) const {
+    into.assign(rows, diff_dst);
   }
 
   std::size_t rows() const noexcept { return rows_; }

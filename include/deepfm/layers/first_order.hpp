@@ -57,9 +57,29 @@ class FirstOrderTerm {
     head_.forward(ctx, MatrixView<const T>{ws.sums.data(), rows, 1}, dst);
   }
 
-  /// Accumulates the head's gradients and the weight table's sparse row gradient.
+  /// Accumulates the head's gradients and the weight table's sparse row gradient (into the
+  /// table's own gradient()).
   void backward(const PassContext& ctx, std::span<const FeatureId> ids, Workspace& ws,
                 MatrixView<const T> diff_dst) {
+    diff_table_rows(ctx, ids, ws, diff_dst);
+    weights_.backward(ids, ws.gathered.data());
+  }
+
+  /// The same, the table's gradient set into `table_gradient` from the batch `rows` indexes.
+  void backward(const PassContext& ctx, std::span<const FeatureId> ids, Workspace& ws,
+                MatrixView<const T> diff_dst, const BatchRows& rows,
+                SparseRowGradient<T>& table_gradient) {
+    diff_table_rows(ctx, ids, ws, diff_dst);
+    weights_.backward(rows, ws.gathered.data(), table_gradient);
+  }
+
+  EmbeddingTable<T>& table() noexcept { return weights_; }
+  const EmbeddingTable<T>& table() const noexcept { return weights_; }
+
+ private:
+  /// The head's gradients, and in ws.gathered the gradient of each gathered weight.
+  void diff_table_rows(const PassContext& ctx, std::span<const FeatureId> ids, Workspace& ws,
+                       MatrixView<const T> diff_dst) {
     const std::size_t rows = ids.size() / fields_;
     ws.diff_sums.ensure_size(rows);
     head_.backward(ctx, MatrixView<const T>{ws.sums.data(), rows, 1}, diff_dst,
@@ -68,13 +88,8 @@ class FirstOrderTerm {
     ws.gathered.ensure_size(ids.size());
     for (std::size_t r = 0; r < rows; ++r)
       std::fill_n(ws.gathered.data() + r * fields_, fields_, ws.diff_sums[r]);
-    weights_.backward(ids, ws.gathered.data());
   }
 
-  EmbeddingTable<T>& table() noexcept { return weights_; }
-  const EmbeddingTable<T>& table() const noexcept { return weights_; }
-
- private:
   std::size_t fields_;
   EmbeddingTable<T> weights_;
   Dense<T> head_;

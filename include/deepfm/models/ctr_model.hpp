@@ -23,6 +23,7 @@
 #include "deepfm/core/config.hpp"
 #include "deepfm/core/error.hpp"
 #include "deepfm/core/finite.hpp"
+#include "deepfm/core/gradients.hpp"
 #include "deepfm/data/rollover_sampler.hpp"
 #include "deepfm/kernels/kernels.hpp"
 #include "deepfm/layers/embedding_table.hpp"
@@ -30,22 +31,13 @@
 #include "deepfm/layers/fm_interaction.hpp"
 #include "deepfm/layers/mlp.hpp"
 #include "deepfm/loss/bce.hpp"
+#include "deepfm/metrics/epoch_stats.hpp"
 #include "deepfm/metrics/metrics.hpp"
 #include "deepfm/models/dense_parameters.hpp"
 #include "deepfm/optim/dense_optimizer.hpp"
 #include "deepfm/optim/row_optimizer.hpp"
 
 namespace deepfm {
-
-/// What one epoch of `fit` did.
-struct EpochStats {
-  std::size_t epoch = 0;  ///< 1-based, counting every epoch this model trained
-  double train_loss = 0;  ///< mean of the epoch's batch losses
-  double seconds = 0;
-  double samples_per_second = 0;
-  std::optional<Metrics> validation{};  ///< when FitOptions::validation was set
-  std::optional<Metrics> test{};        ///< the trainer's --test set, when given
-};
 
 /// Init sub-streams of the parameter tensors (part of the seed -> model contract).
 namespace tensor_id {
@@ -83,11 +75,78 @@ class CtrModel {
   /// Epochs `fit` (or a trainer, through set_progress) has completed.
   std::uint64_t epochs_trained() const noexcept { return epochs_trained_; }
 
-  // ---- training ----
-  /// One optimiser step on `batch`; returns its mean loss (before the step).
-  double train_step(const Batch& batch) {
+  /// Buffers of one forward (and backward) pass, grown to the largest batch seen. A caller
+  /// that keeps one per thread makes loss and predict_logits allocate nothing once warm;
+  /// its contents are the model's business.
+  struct Workspace {
+    AlignedBuffer<T> embedded;  ///< [rows x fields*factors]: gathered rows, the MLP input
+    AlignedBuffer<T> logits;
+    AlignedBuffer<T> term;  ///< one head's output before it is added to the logits
+    typename FirstOrderTerm<T>::Workspace first_order;
+    typename MLP<T>::Workspace mlp;
+    AlignedBuffer<T> diff_logits;
+    AlignedBuffer<T> diff_embedded;
+    AlignedBuffer<T> diff_embedded_mlp;
+  };
+
+  // ---- training: one step is compute_gradients -> reduce -> apply ----
+  /// Whether train_step checks the batch's ids and labels. A loop over one data set checks it
+  /// once (check_batch) and its batches, gathered from it, are then `trusted`.
+  enum class BatchCheck { validate, trusted };
+
+  /// One optimiser step on `batch`; returns its mean loss (before the step). The step is in
+  /// three parts: compute_gradients, then `reduce` (the identity on one process; a
+  /// data-parallel run sums the replicas' gradients there), then apply: every replica that
+  /// applies the same reduced gradients stays identical.
+  template <typename Reduce = IdentityReducer>
+  double train_step(const Batch& batch, Reduce&& reduce = Reduce{},
+                    BatchCheck check = BatchCheck::validate) {
+    if (check == BatchCheck::validate) validate(batch);
+    const std::uint64_t t = step_ + 1;
+    const double loss = compute_gradients_unchecked(batch, PassContext{true, t}, gradients_);
+    if (!std::isfinite(loss))
+      throw NumericError("training loss is " + value_text(loss) + " at step " + std::to_string(t) +
+                         "; parameters left as they were before the step");
+    reduce(gradients_);
+    apply(gradients_);
+    return loss;
+  }
+
+  /// Checks that `batch` (a whole data set, say) holds only ids in range and 0/1 labels;
+  /// InvalidArgument naming the first that does not.
+  void check_batch(const Batch& batch) const { validate(batch); }
+
+  /// Gradients sized for this model. One kept across steps lets a step allocate nothing.
+  Gradients<T> make_gradients() const {
+    Gradients<T> gradients;
+    gradients.dense.resize(dense_.size());
+    gradients.embedding = SparseRowGradient<T>(embedding_.rows(), factors_);
+    gradients.first_order = SparseRowGradient<T>(embedding_.rows(), 1);
+    return gradients;
+  }
+
+  /// Loss of `batch` and its gradients into `out` (from make_gradients), without updating a
+  /// parameter. In training mode dropout uses the mask of the next step.
+  double compute_gradients(const Batch& batch, Gradients<T>& out, bool training = true) {
     validate(batch);
-    return train_step_unchecked(batch);
+    return compute_gradients_unchecked(batch, PassContext{training, step_ + 1}, out);
+  }
+
+  /// Applies the next optimiser step from `gradients` (computed, then reduced). Nothing is
+  /// applied from a non-finite gradient (NumericError naming the tensor); a step that leaves
+  /// a touched parameter or optimiser state non-finite is reported the same way.
+  void apply(const Gradients<T>& gradients) {
+    const std::uint64_t t = step_ + 1;
+    // A finite loss can still come with an overflowing gradient; nothing is applied then.
+    const char* unapplied = "; parameters left as they were before the step";
+    check_finite_dense(gradients.dense.span(), t, "the gradient of", unapplied);
+    check_finite_rows(gradients.embedding, t, "the gradient of embedding", unapplied);
+    check_finite_rows(gradients.first_order, t, "the gradient of first_order", unapplied);
+    dense_optimizer_.step(dense_.values(), gradients.dense.span(), t);
+    embedding_optimizer_.step(embedding_.weights(), gradients.embedding, t);
+    first_order_optimizer_.step(first_order_.table().weights(), gradients.first_order, t);
+    step_ = t;
+    check_applied_step(gradients, t);
   }
 
   /// Trains for options.epochs over `train` in d2l's rollover batch order. Consecutive calls
@@ -112,7 +171,8 @@ class CtrModel {
       for (std::size_t b = 0; b < batches; ++b) {
         gather_batch(train, std::span(order).subspan(b * batch_size, batch_size), batch_ids,
                      batch_labels);
-        loss_sum += train_step_unchecked(Batch{batch_ids, batch_labels, fields()});
+        loss_sum += train_step(Batch{batch_ids, batch_labels, fields()}, IdentityReducer{},
+                               BatchCheck::trusted);
       }
       ++epochs_trained_;
       EpochStats stats;
@@ -129,21 +189,25 @@ class CtrModel {
     return history;
   }
 
-  /// Loss of `batch` and the gradients of every parameter, without updating anything. In
-  /// training mode dropout uses the mask of the next step, the same one loss(batch, true)
-  /// uses. Dense gradients: dense_gradients(); table gradients: *_gradient().
+  /// Loss of `batch` and the gradients of every parameter into the model's own Gradients,
+  /// without updating anything. In training mode dropout uses the mask of the next step, the
+  /// same one loss(batch, true) uses. Dense gradients: dense_gradients(); table gradients:
+  /// *_gradient().
   double compute_gradients(const Batch& batch, bool training = true) {
-    validate(batch);
-    return compute_gradients_unchecked(batch, PassContext{training, step_ + 1});
+    return compute_gradients(batch, gradients_, training);
   }
 
   /// Mean loss of `batch` (forward only); with training = true, dropout as compute_gradients.
   double loss(const Batch& batch, bool training = false) const {
+    Workspace ws;
+    return loss(batch, training, ws);
+  }
+  /// The same in the caller's workspace: once warm, it allocates nothing.
+  double loss(const Batch& batch, bool training, Workspace& ws) const {
     validate(batch);
     if (needs_sync())
       throw InvalidArgument(
           "loss: lazy-exact Adam has rows behind; call sync() (fit and evaluate do)");
-    Workspace ws;
     forward(PassContext{training, step_ + 1}, batch.ids, ws);
     return bce_with_logits_mean<T>(std::span<const T>(ws.logits.data(), batch.rows()),
                                    batch.labels);
@@ -152,6 +216,11 @@ class CtrModel {
   // ---- inference ----
   /// Logits of the samples in `ids` ([rows x fields]) into `logits` (rows). Thread-safe.
   void predict_logits(std::span<const FeatureId> ids, std::span<T> logits) const {
+    Workspace ws;
+    predict_logits(ids, logits, ws);
+  }
+  /// The same in the caller's workspace (one per thread): once warm, it allocates nothing.
+  void predict_logits(std::span<const FeatureId> ids, std::span<T> logits, Workspace& ws) const {
     validate_ids(ids);
     if (logits.size() != ids.size() / fields())
       throw InvalidArgument("predict: output holds " + std::to_string(logits.size()) +
@@ -159,7 +228,6 @@ class CtrModel {
     if (needs_sync())
       throw InvalidArgument(
           "predict: lazy-exact Adam has rows behind; call sync() (fit and evaluate do)");
-    Workspace ws;
     const PassContext ctx{false, step_};
     for (std::size_t begin = 0; begin < logits.size(); begin += kInferenceChunkRows) {
       const std::size_t rows = std::min(kInferenceChunkRows, logits.size() - begin);
@@ -244,11 +312,11 @@ class CtrModel {
   std::span<const T> dense_parameters() const noexcept { return dense_.values(); }
   /// Named slices of dense_parameters().
   const std::vector<ParameterSlice>& dense_layout() const noexcept { return dense_.layout(); }
-  /// Gradients of the last compute_gradients / train_step.
-  std::span<const T> dense_gradients() const noexcept { return dense_.gradients(); }
-  const SparseRowGradient<T>& embedding_gradient() const noexcept { return embedding_.gradient(); }
+  /// Gradients of the last compute_gradients(batch) / train_step, in the model's own Gradients.
+  std::span<const T> dense_gradients() const noexcept { return gradients_.dense.span(); }
+  const SparseRowGradient<T>& embedding_gradient() const noexcept { return gradients_.embedding; }
   const SparseRowGradient<T>& first_order_gradient() const noexcept {
-    return first_order_.table().gradient();
+    return gradients_.first_order;
   }
 
  protected:
@@ -268,8 +336,9 @@ class CtrModel {
         dense_(layout(first_order_, mlp_)),
         dense_optimizer_(optimizer, dense_.size()),
         embedding_optimizer_(optimizer, embedding_.rows(), factors),
-        first_order_optimizer_(optimizer, embedding_.rows(), 1) {
-    bind_layers();
+        first_order_optimizer_(optimizer, embedding_.rows(), 1),
+        gradients_(make_gradients()) {
+    bind_layers(gradients_.dense.data());
     embedding_.initialize(seed, tensor_id::kEmbedding);
     first_order_.initialize(seed, tensor_id::kFirstOrderTable, tensor_id::kFirstOrderHead);
     if (mlp_) mlp_->initialize(seed, tensor_id::kFirstMlpLayer);
@@ -277,18 +346,6 @@ class CtrModel {
 
  private:
   static constexpr std::size_t kInferenceChunkRows = 4096;
-
-  /// Buffers of one forward/backward pass.
-  struct Workspace {
-    AlignedBuffer<T> embedded;  ///< [rows x fields*factors]: gathered rows, the MLP input
-    AlignedBuffer<T> logits;
-    AlignedBuffer<T> term;  ///< one head's output before it is added to the logits
-    typename FirstOrderTerm<T>::Workspace first_order;
-    typename MLP<T>::Workspace mlp;
-    AlignedBuffer<T> diff_logits;
-    AlignedBuffer<T> diff_embedded;
-    AlignedBuffer<T> diff_embedded_mlp;
-  };
 
   static std::size_t table_rows_of(const std::vector<std::size_t>& field_dims) {
     if (field_dims.empty()) throw InvalidArgument("field_dims is empty: a model needs a field");
@@ -332,9 +389,9 @@ class CtrModel {
     return dense;
   }
 
-  void bind_layers() {
+  /// Points the dense layers at their parameters and at the gradient buffer a pass fills.
+  void bind_layers(T* gradients) {
     T* values = dense_.values().data();
-    T* gradients = dense_.gradients().data();
     first_order_.bind(values, gradients);
     if (mlp_) {
       const std::size_t at = first_order_.parameter_count();
@@ -395,7 +452,7 @@ class CtrModel {
     }
   }
 
-  void backward(const PassContext& ctx, const Batch& batch, Workspace& ws) {
+  void backward(const PassContext& ctx, const Batch& batch, Workspace& ws, Gradients<T>& out) {
     const std::size_t rows = batch.rows();
     const std::size_t width = fields() * factors_;
     ws.diff_logits.ensure_size(rows);
@@ -405,7 +462,10 @@ class CtrModel {
     const MatrixView<const T> diff_logits{ws.diff_logits.data(), rows, 1};
     const MatrixView<const T> embedded{ws.embedded.data(), rows, width};
     const MatrixView<T> diff_embedded{ws.diff_embedded.data(), rows, width};
-    first_order_.backward(ctx, batch.ids, ws.first_order, diff_logits);
+    // Both tables see the batch's ids: they are sorted into unique rows once.
+    batch_rows_.build(batch.ids, embedding_.rows());
+    first_order_.backward(ctx, batch.ids, ws.first_order, diff_logits, batch_rows_,
+                          out.first_order);
     fm_.backward(ctx, embedded, diff_logits, diff_embedded);
     if (mlp_) {
       ws.diff_embedded_mlp.ensure_size(rows * width);
@@ -413,68 +473,56 @@ class CtrModel {
       mlp_->backward(ctx, embedded, diff_logits, diff_mlp, ws.mlp);
       kernels::axpy(rows * width, T(1), diff_mlp.data, diff_embedded.data);
     }
-    embedding_.backward(batch.ids, diff_embedded.data);
+    embedding_.backward(batch_rows_, diff_embedded.data, out.embedding);
   }
 
-  double compute_gradients_unchecked(const Batch& batch, const PassContext& ctx) {
+  double compute_gradients_unchecked(const Batch& batch, const PassContext& ctx,
+                                     Gradients<T>& out) {
+    if (out.dense.size() != dense_.size() || out.embedding.dim() != factors_ ||
+        out.embedding.table_rows() != embedding_.rows())
+      throw InvalidArgument(
+          "compute_gradients: the Gradients were not made for this model "
+          "(use make_gradients())");
     // Lazy-exact Adam: the batch's rows must hold their current (dense-mode) values before
     // the forward pass reads them.
     embedding_optimizer_.catch_up_rows(embedding_.weights(), batch.ids, step_);
     first_order_optimizer_.catch_up_rows(first_order_.table().weights(), batch.ids, step_);
-    dense_.zero_gradients();
-    embedding_.gradient().clear();
-    first_order_.table().gradient().clear();
+    out.dense.fill(T(0));
+    out.embedding.clear();
+    out.first_order.clear();
+    bind_layers(out.dense.data());
     forward(ctx, batch.ids, workspace_);
     const double loss = bce_with_logits_mean<T>(
         std::span<const T>(workspace_.logits.data(), batch.rows()), batch.labels);
-    backward(ctx, batch, workspace_);
+    backward(ctx, batch, workspace_, out);
     return loss;
   }
 
-  double train_step_unchecked(const Batch& batch) {
-    const std::uint64_t t = step_ + 1;
-    const double loss = compute_gradients_unchecked(batch, PassContext{true, t});
-    if (!std::isfinite(loss))
-      throw NumericError("training loss is " + value_text(loss) + " at step " + std::to_string(t) +
-                         "; parameters left as they were before the step");
-    // A finite loss can still come with an overflowing gradient; nothing is applied then.
-    check_finite_dense(dense_.gradients(), t, "the gradient of",
-                       "; parameters left as they were before the step");
-    check_finite_rows(embedding_.gradient(), t, "the gradient of embedding",
-                      "; parameters left as they were before the step");
-    check_finite_rows(first_order_.table().gradient(), t, "the gradient of first_order",
-                      "; parameters left as they were before the step");
-    dense_optimizer_.step(dense_.values(), dense_.gradients(), t);
-    embedding_optimizer_.step(embedding_.weights(), embedding_.gradient(), t);
-    first_order_optimizer_.step(first_order_.table().weights(), first_order_.table().gradient(), t);
-    step_ = t;
-    // Finite gradients can still overflow a parameter (a learning rate far too high). Rows the
-    // batch did not touch cannot become non-finite from finite state, so they are not read.
+  /// After step t: finite gradients can still overflow a parameter (a learning rate far too
+  /// high), and a finite but huge gradient can overflow the optimizer's squared-gradient
+  /// state (Adam's v, Adagrad's sum), after which the updates round to 0 and the parameter
+  /// stops learning for good, silently. The dense layers and the rows the step touched are
+  /// read; rows it did not touch cannot become non-finite from finite state.
+  void check_applied_step(const Gradients<T>& gradients, std::uint64_t t) const {
     const char* advice = "; the step has been applied: lower the learning rate";
     check_finite_dense(dense_.values(), t, "parameter", advice);
-    check_finite_table_rows(embedding_.weights(), embedding_.gradient().rows(), factors_, t,
+    check_finite_table_rows(embedding_.weights(), gradients.embedding.rows(), factors_, t,
                             "parameter embedding", advice);
-    check_finite_table_rows(first_order_.table().weights(), first_order_.table().gradient().rows(),
-                            1, t, "parameter first_order", advice);
-    // A finite but huge gradient can overflow the optimizer's squared-gradient state (Adam's
-    // v, Adagrad's sum): the updates then round to 0 and the parameter stops learning for
-    // good, silently. The state of the rows and layers this step touched is checked too.
+    check_finite_table_rows(first_order_.table().weights(), gradients.first_order.rows(), 1, t,
+                            "parameter first_order", advice);
     const char* state_advice =
         "; the gradients are too large for this precision: lower the "
         "learning rate, or train in double";
     check_finite_dense(dense_optimizer_.first_moment(), t, "optimizer state 1 of", state_advice);
     check_finite_dense(dense_optimizer_.second_moment(), t, "optimizer state 2 of", state_advice);
-    const auto check_table_state = [&](auto& optimizer, const auto& rows, std::size_t width,
-                                       const char* name) {
-      check_finite_table_rows(optimizer.first_moment(), rows, width, t,
-                              std::string("optimizer state 1 of ") + name, state_advice);
-      check_finite_table_rows(optimizer.second_moment(), rows, width, t,
-                              std::string("optimizer state 2 of ") + name, state_advice);
-    };
-    check_table_state(embedding_optimizer_, embedding_.gradient().rows(), factors_, "embedding");
-    check_table_state(first_order_optimizer_, first_order_.table().gradient().rows(), 1,
-                      "first_order");
-    return loss;
+    check_finite_table_rows(embedding_optimizer_.first_moment(), gradients.embedding.rows(),
+                            factors_, t, "optimizer state 1 of embedding", state_advice);
+    check_finite_table_rows(embedding_optimizer_.second_moment(), gradients.embedding.rows(),
+                            factors_, t, "optimizer state 2 of embedding", state_advice);
+    check_finite_table_rows(first_order_optimizer_.first_moment(), gradients.first_order.rows(), 1,
+                            t, "optimizer state 1 of first_order", state_advice);
+    check_finite_table_rows(first_order_optimizer_.second_moment(), gradients.first_order.rows(), 1,
+                            t, "optimizer state 2 of first_order", state_advice);
   }
 
   [[noreturn]] static void numeric_failure(std::uint64_t t, const std::string& what, T value,
@@ -523,14 +571,14 @@ class CtrModel {
   /// Rows `rows` of a table of `width` columns (none when `values` is empty: an optimizer
   /// without that state).
   static void check_finite_table_rows(std::span<const T> values, std::span<const FeatureId> rows,
-                                      std::size_t width, std::uint64_t t, const std::string& what,
+                                      std::size_t width, std::uint64_t t, const char* what,
                                       const char* tail) {
     if (values.empty()) return;
     for (const FeatureId row : rows)
       for (std::size_t j = 0; j < width; ++j) {
         const T value = values[std::size_t{row} * width + j];
         if (!std::isfinite(value))
-          numeric_failure(t, what + " row " + std::to_string(row), value, tail);
+          numeric_failure(t, std::string(what) + " row " + std::to_string(row), value, tail);
       }
   }
 
@@ -546,6 +594,8 @@ class CtrModel {
   DenseOptimizer<T> dense_optimizer_;
   RowOptimizer<T> embedding_optimizer_;
   RowOptimizer<T> first_order_optimizer_;
+  Gradients<T> gradients_;  ///< what train_step and compute_gradients(batch) fill
+  BatchRows batch_rows_;    ///< the last batch's ids as sorted unique rows
   Workspace workspace_;
   std::optional<RolloverSampler> sampler_;  ///< kept so consecutive fit calls continue
   std::uint64_t step_ = 0;

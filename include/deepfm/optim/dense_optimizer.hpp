@@ -45,8 +45,10 @@ class DenseOptimizer {
 
   /// Adam's m (or Adagrad's accumulator); empty for SGD.
   std::span<T> first_moment() noexcept { return first_moment_.span(); }
+  std::span<const T> first_moment() const noexcept { return first_moment_.span(); }
   /// Adam's v; empty otherwise.
   std::span<T> second_moment() noexcept { return second_moment_.span(); }
+  std::span<const T> second_moment() const noexcept { return second_moment_.span(); }
 
  private:
   T lr() const noexcept { return static_cast<T>(config_.lr); }

@@ -45,9 +45,11 @@ class RowOptimizer {
       return;
     }
     const auto rows = gradient.rows();
+    const kernels::AdamStep<T> constants =
+        config_.kind == Optimizer::adam ? schedule_.at(t) : kernels::AdamStep<T>{};
     for (std::size_t k = 0; k < rows.size(); ++k) {
       if (lazy_exact()) replay_to(weights, rows[k], t - 1);
-      update_row(weights, rows[k], gradient.row_gradient(k).data(), t);
+      update_row(weights, rows[k], gradient.row_gradient(k).data(), constants);
       if (lazy_exact()) last_step_[rows[k]] = t;
     }
     current_step_ = t;
@@ -81,7 +83,9 @@ class RowOptimizer {
   bool needs_catch_up() const noexcept { return lazy_exact() && synced_step_ != current_step_; }
 
   std::span<T> first_moment() noexcept { return first_moment_.span(); }
+  std::span<const T> first_moment() const noexcept { return first_moment_.span(); }
   std::span<T> second_moment() noexcept { return second_moment_.span(); }
+  std::span<const T> second_moment() const noexcept { return second_moment_.span(); }
   /// Per row, the last step it was updated to (lazy_exact only).
   std::span<std::uint64_t> last_step() noexcept { return last_step_; }
 
@@ -92,7 +96,9 @@ class RowOptimizer {
 
   std::size_t offset(FeatureId row) const noexcept { return std::size_t{row} * dim_; }
 
-  void update_row(std::span<T> weights, FeatureId row, const T* grad, std::uint64_t t) {
+  /// One row's update; `adam` holds step t's constants (Adam only).
+  void update_row(std::span<T> weights, FeatureId row, const T* grad,
+                  const kernels::AdamStep<T>& adam) {
     T* p = weights.data() + offset(row);
     switch (config_.kind) {
       case Optimizer::sgd:
@@ -105,7 +111,7 @@ class RowOptimizer {
         break;
       case Optimizer::adam:
         kernels::adam_update(p, grad, first_moment_.data() + offset(row),
-                             second_moment_.data() + offset(row), dim_, schedule_.at(t));
+                             second_moment_.data() + offset(row), dim_, adam);
         break;
     }
   }
@@ -113,9 +119,9 @@ class RowOptimizer {
   /// Zero-gradient Adam steps last_step+1 .. t for one row.
   void replay_to(std::span<T> weights, FeatureId row, std::uint64_t t) {
     for (std::uint64_t s = last_step_[row] + 1; s <= t; ++s)
-      kernels::adam_update_zero_grad(weights.data() + offset(row),
-                                     first_moment_.data() + offset(row),
-                                     second_moment_.data() + offset(row), dim_, schedule_.at(s));
+      kernels::adam_update_zero_grad(
+          weights.data() + offset(row), first_moment_.data() + offset(row),
+          second_moment_.data() + offset(row), dim_, schedule_.cached(s));
     if (last_step_[row] < t) last_step_[row] = t;
   }
 

@@ -25,9 +25,9 @@
 #include "deepfm/core/error.hpp"
 #include "deepfm/data/rollover_sampler.hpp"
 #include "deepfm/data/vocabulary.hpp"
+#include "deepfm/io/model_file.hpp"
 #include "deepfm/models/ctr_model.hpp"
-#include "deepfm/train/model_file.hpp"
-#include "deepfm/train/model_spec.hpp"
+#include "deepfm/models/model_spec.hpp"
 
 namespace deepfm {
 
@@ -100,6 +100,8 @@ class Trainer {
     if (data.train.rows() == 0) throw InvalidArgument("the training set is empty");
     if (options_.early_stop > 0 && !data.validation)
       throw InvalidArgument("early stopping needs a validation set (--valid or --valid-fraction)");
+    // Checked once here; every batch is gathered from it, so the steps trust their batches.
+    model_.check_batch(data.train);
     std::vector<FeatureId> batch_ids;
     std::vector<float> batch_labels;
     while (progress_.history.size() < options_.epochs && !early_stop_due()) {
@@ -123,7 +125,8 @@ class Trainer {
         gather_batch(data.train, std::span(order).subspan(b * batch_size, batch_size), batch_ids,
                      batch_labels);
         progress_.epoch_loss_sum +=
-            model_.train_step(Batch{batch_ids, batch_labels, data.train.fields});
+            model_.train_step(Batch{batch_ids, batch_labels, data.train.fields}, IdentityReducer{},
+                              CtrModel<T>::BatchCheck::trusted);
         progress_.batches_done = b + 1;
         ++trained_here;
         if (callbacks.on_step)

@@ -1,9 +1,9 @@
-// train/learning_curves_svg.hpp: the --plot SVG is well-formed and shows what was measured.
+// report/learning_curves_svg.hpp: the --plot SVG is well-formed and shows what was measured.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstddef>
-#include <deepfm/train/learning_curves_svg.hpp>
+#include <deepfm/report/learning_curves_svg.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>

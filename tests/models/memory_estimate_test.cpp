@@ -1,8 +1,8 @@
-// train/memory_estimate.hpp: the estimate counts exactly the parameters a model allocates.
+// models/memory_estimate.hpp: the estimate counts exactly the parameters a model allocates.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <deepfm/train/memory_estimate.hpp>
+#include <deepfm/models/memory_estimate.hpp>
 #include <filesystem>
 #include <fstream>
 #include <limits>

@@ -1,11 +1,11 @@
-// train/predictor.hpp: scoring raw rows with a saved model, from many threads; files with or
+// serve/predictor.hpp: scoring raw rows with a saved model, from many threads; files with or
 // without the label column.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cstring>
 #include <deepfm/data/synthetic.hpp>
-#include <deepfm/train/predictor.hpp>
+#include <deepfm/serve/predictor.hpp>
 #include <fstream>
 #include <string>
 #include <string_view>

@@ -37,10 +37,10 @@
 #include "deepfm/core/key_value_text.hpp"
 #include "deepfm/data/reader_options.hpp"
 #include "deepfm/data/vocabulary.hpp"
+#include "deepfm/io/section_file.hpp"
 #include "deepfm/models/ctr_model.hpp"
-#include "deepfm/train/memory_estimate.hpp"
-#include "deepfm/train/model_spec.hpp"
-#include "deepfm/train/section_file.hpp"
+#include "deepfm/models/memory_estimate.hpp"
+#include "deepfm/models/model_spec.hpp"
 
 namespace deepfm {
 

@@ -1,8 +1,8 @@
-// train/human_format.hpp: numbers and durations for people, never failing on any double.
+// report/human_format.hpp: numbers and durations for people, never failing on any double.
 #include <catch2/catch.hpp>
 
 #include <clocale>
-#include <deepfm/train/human_format.hpp>
+#include <deepfm/report/human_format.hpp>
 #include <limits>
 #include <string>
 

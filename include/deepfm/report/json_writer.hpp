@@ -24,9 +24,9 @@
 #include <type_traits>
 
 #include "deepfm/core/error.hpp"
+#include "deepfm/metrics/epoch_stats.hpp"
 #include "deepfm/metrics/metrics.hpp"
-#include "deepfm/models/ctr_model.hpp"
-#include "deepfm/train/text_escape.hpp"
+#include "deepfm/report/text_escape.hpp"
 
 namespace deepfm {
 

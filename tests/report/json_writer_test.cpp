@@ -1,4 +1,4 @@
-// train/json_writer.hpp: one-line JSON objects, always valid, doubles exact.
+// report/json_writer.hpp: one-line JSON objects, always valid, doubles exact.
 #include <catch2/catch.hpp>
 
 #include <bit>
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <deepfm/core/random.hpp>
-#include <deepfm/train/json_writer.hpp>
+#include <deepfm/report/json_writer.hpp>
 #include <limits>
 #include <optional>
 #include <span>

@@ -1,8 +1,8 @@
-// train/progress.hpp: a live bar on a terminal, one plain line per epoch elsewhere.
+// report/progress.hpp: a live bar on a terminal, one plain line per epoch elsewhere.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
-#include <deepfm/train/progress.hpp>
+#include <deepfm/report/progress.hpp>
 #include <limits>
 #include <memory>
 #include <optional>

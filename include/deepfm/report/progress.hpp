@@ -22,9 +22,9 @@
 #endif
 
 #include "deepfm/core/error.hpp"
+#include "deepfm/metrics/epoch_stats.hpp"
 #include "deepfm/metrics/metrics.hpp"
-#include "deepfm/models/ctr_model.hpp"
-#include "deepfm/train/human_format.hpp"
+#include "deepfm/report/human_format.hpp"
 
 namespace deepfm {
 

@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "deepfm/core/error.hpp"
-#include "deepfm/models/ctr_model.hpp"
-#include "deepfm/train/human_format.hpp"
-#include "deepfm/train/text_escape.hpp"
+#include "deepfm/metrics/epoch_stats.hpp"
+#include "deepfm/report/human_format.hpp"
+#include "deepfm/report/text_escape.hpp"
 
 namespace deepfm {
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "deepfm/core/config.hpp"
-#include "deepfm/train/model_spec.hpp"
+#include "deepfm/models/model_spec.hpp"
 
 namespace deepfm {
 

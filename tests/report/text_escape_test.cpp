@@ -1,7 +1,7 @@
-// train/text_escape.hpp: user text made safe for JSON strings and XML.
+// report/text_escape.hpp: user text made safe for JSON strings and XML.
 #include <catch2/catch.hpp>
 
-#include <deepfm/train/text_escape.hpp>
+#include <deepfm/report/text_escape.hpp>
 #include <string>
 
 namespace {

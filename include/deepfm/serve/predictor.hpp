@@ -18,8 +18,8 @@
 #include "deepfm/data/line_reader.hpp"
 #include "deepfm/data/reader_options.hpp"
 #include "deepfm/data/record.hpp"
+#include "deepfm/io/model_file.hpp"
 #include "deepfm/metrics/metrics.hpp"
-#include "deepfm/train/model_file.hpp"
 
 namespace deepfm {
 
@@ -61,14 +61,26 @@ class Predictor {
     for (std::size_t f = 0; f < values.size(); ++f) ids[f] = vocabulary().encode(f, values[f]);
   }
 
+  /// Buffers of one scoring thread. With one kept per thread, predict and predict_rows
+  /// allocate nothing once warm (a server's steady state).
+  struct Workspace {
+    std::vector<FeatureId> ids{};
+    typename CtrModel<T>::Workspace model{};
+  };
+
   /// Click probability of one row of raw values.
   T predict(std::span<const std::string_view> values) const {
-    std::vector<FeatureId> ids(fields());
-    encode(values, ids);
-    return model().predict(ids)[0];
+    Workspace ws;
+    return predict(values, ws);
   }
   T predict(std::initializer_list<std::string_view> values) const {
     return predict(std::span<const std::string_view>(values.begin(), values.size()));
+  }
+  /// The same in the caller's workspace.
+  T predict(std::span<const std::string_view> values, Workspace& ws) const {
+    T probability;
+    predict_rows(values, std::span<T>(&probability, 1), ws);
+    return probability;
   }
 
   /// Probabilities of `rows` rows of raw values, row-major [rows x fields()].
@@ -76,10 +88,23 @@ class Predictor {
     if (values.size() % fields() != 0)
       throw InvalidArgument(std::to_string(values.size()) + " values are not whole rows of " +
                             std::to_string(fields()));
-    std::vector<FeatureId> ids(values.size());
+    std::vector<T> probabilities(values.size() / fields());
+    Workspace ws;
+    predict_rows(values, probabilities, ws);
+    return probabilities;
+  }
+  /// The same into `probabilities` (one per row), in the caller's workspace.
+  void predict_rows(std::span<const std::string_view> values, std::span<T> probabilities,
+                    Workspace& ws) const {
+    if (values.size() != probabilities.size() * fields())
+      throw InvalidArgument(std::to_string(values.size()) + " values are not " +
+                            std::to_string(probabilities.size()) + " rows of " +
+                            std::to_string(fields()));
+    ws.ids.resize(values.size());
     for (std::size_t at = 0; at < values.size(); at += fields())
-      encode(values.subspan(at, fields()), std::span(ids).subspan(at, fields()));
-    return model().predict(ids);
+      encode(values.subspan(at, fields()), std::span(ws.ids).subspan(at, fields()));
+    model().predict_logits(ws.ids, probabilities, ws.model);
+    for (T& value : probabilities) value = kernels::sigmoid(value);
   }
 
   /// Receives one chunk of scored rows: their logits and labels (labels empty when the file

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <deepfm/data/binary_dataset.hpp>
 #include <deepfm/data/content_hash.hpp>
-#include <deepfm/train/section_file.hpp>
+#include <deepfm/io/section_file.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>

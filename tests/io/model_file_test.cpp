@@ -1,11 +1,11 @@
-// train/model_file.hpp: model files and checkpoints round-trip bit for bit; damaged, foreign
+// io/model_file.hpp: model files and checkpoints round-trip bit for bit; damaged, foreign
 // and mismatched files are ModelFileErrors naming the file.
 #include <catch2/catch.hpp>
 
 #include <cstring>
 #include <deepfm/data/synthetic.hpp>
-#include <deepfm/train/model_file.hpp>
-#include <deepfm/train/section_file.hpp>
+#include <deepfm/io/model_file.hpp>
+#include <deepfm/io/section_file.hpp>
 #include <filesystem>
 #include <fstream>
 #include <limits>

@@ -1,8 +1,8 @@
 #pragma once
 /// @file
 /// Numbers and durations as people read them in the trainer's reports: "1.23M", "0:12",
-/// "0.4321", "1.5 GB". Every function takes any double, NaN and infinities included, and never fails;
-/// output is locale-independent (std::to_chars), so a program that calls setlocale still
+/// "0.4321", "1.5 GB". Every function takes any double, NaN and infinities included, and never
+/// fails; output is locale-independent (std::to_chars), so a program that calls setlocale still
 /// prints a decimal point.
 
 #include <charconv>
