@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <deepfm/data/synthetic_writer.hpp>
 #include <deepfm/deepfm.hpp>
+#include <deepfm/report/json_writer.hpp>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -73,22 +74,26 @@ int run_encode(const EncodeCommand& command) {
   for (std::size_t dim : train.field_dims) table_rows += dim;
   std::printf("train: %zu rows, %zu fields, %zu ids in all, %zu lines skipped (%s %s)\n",
               train.rows, train.field_dims.size(), table_rows, train.report.skipped_lines,
-              train.cache_hit ? "cache hit" : "encoded into", train.entry.c_str());
+              train.cache_hit ? "cache hit" : "encoded into",
+              deepfm::printable_text(train.entry.string()).c_str());
   std::printf("field_dims: %s\n", json_list(train.field_dims).c_str());
   if (test)
     std::printf("test: %zu rows, %zu of %zu values out of vocabulary, %zu lines skipped (%s %s)\n",
                 test->rows, test->report.oov_cells, test->report.total_cells,
                 test->report.skipped_lines, test->cache_hit ? "cache hit" : "encoded into",
-                test->entry.c_str());
+                deepfm::printable_text(test->entry.string()).c_str());
   std::printf("time: %.3f s (%.1f MB/s of input)\n", seconds, megabytes / std::max(seconds, 1e-9));
   if (command.json) {
-    std::printf(
-        "{\"rows\":%zu,\"fields\":%zu,\"field_dims\":%s,\"skipped_lines\":%zu,\"test_rows\":%s,"
-        "\"test_oov\":%s,\"cache_hit\":%s,\"seconds\":%.6f}\n",
-        train.rows, train.field_dims.size(), json_list(train.field_dims).c_str(),
-        train.report.skipped_lines, test ? std::to_string(test->rows).c_str() : "null",
-        test ? std::to_string(test->report.oov_cells).c_str() : "null",
-        train.cache_hit && (!test || test->cache_hit) ? "true" : "false", seconds);
+    deepfm::JsonObject json;
+    json.add("rows", train.rows)
+        .add("fields", train.field_dims.size())
+        .add_raw("field_dims", json_list(train.field_dims))
+        .add("skipped_lines", train.report.skipped_lines)
+        .add("test_rows", test ? std::optional(test->rows) : std::nullopt)
+        .add("test_oov", test ? std::optional(test->report.oov_cells) : std::nullopt)
+        .add("cache_hit", train.cache_hit && (!test || test->cache_hit))
+        .add("seconds", seconds);
+    std::printf("%s\n", json.str().c_str());
   }
   return 0;
 }

@@ -118,7 +118,8 @@ inline std::optional<deepfm::EncodeReport> load_report(const std::filesystem::pa
   }
 }
 
-/// Prints the skipped lines of one file on stderr: the first few, then the total.
+/// Prints the skipped lines of one file on stderr (every command that reads data): the first
+/// few, then the total, escaped.
 inline void print_skipped_lines(const deepfm::EncodeReport& report) {
   if (report.skipped_lines == 0) return;
   for (const std::string& example : report.skipped_examples)

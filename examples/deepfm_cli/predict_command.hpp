@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "data_sets.hpp"
 #include "file_identity.hpp"
 #include "flag_checks.hpp"
 
@@ -76,15 +77,6 @@ inline CLI::App* add_eval_command(CLI::App& app, EvalCommand& c) {
   return cmd;
 }
 
-/// Reports the lines a scoring run skipped on stderr: the first few as train and encode do,
-/// then the count of all of them among the rows read.
-inline void report_skipped_lines(const deepfm::EncodeReport& report) {
-  if (report.skipped_lines == 0) return;
-  for (const std::string& example : report.skipped_examples)
-    std::fprintf(stderr, "deepfm: skipped %s\n", example.c_str());
-  std::fprintf(stderr, "deepfm: %s\n", deepfm::skipped_lines_summary(report).c_str());
-}
-
 inline int run_predict(const PredictCommand& c) {
   // The output is written beside itself first, as OUT.tmp: neither may be an input.
   const std::string temporary = c.out.empty() ? std::string() : c.out + ".tmp";
@@ -143,7 +135,7 @@ inline int run_predict(const PredictCommand& c) {
   } else if (std::fflush(stdout) != 0) {
     throw deepfm::DataError("stdout", 0, "cannot write");
   }
-  report_skipped_lines(report);
+  print_skipped_lines(report);
   return report.skipped_lines > 0 ? kExitRowsNotScored : 0;
 }
 
@@ -159,7 +151,7 @@ inline int run_eval(const EvalCommand& c) {
               show(m.ne).c_str());
   if (c.json) std::printf("%s\n", deepfm::metrics_json(m).str().c_str());
   std::fflush(stdout);  // the metrics, then what was left out of them
-  report_skipped_lines(report);
+  print_skipped_lines(report);
   return 0;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The allocation counter of the deepfm_allocation_tests binary (allocation_count_main.cpp).
+// The allocation counter of the deepfm_allocation_tests binary (allocation_counter.cpp).
 #include <atomic>
 #include <cstddef>
 

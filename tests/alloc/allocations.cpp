@@ -1,7 +1,7 @@
 // No heap allocation after warm-up: a training step (each Adam mode, DeepFM with dropout and
 // FM) reuses the model's gradients and workspace; predict_logits, loss and a Predictor reuse
 // the caller's workspace. Counted by the replaced operator new of
-// this binary (allocation_count_main.cpp).
+// this binary (allocation_counter.cpp).
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
