@@ -58,11 +58,14 @@ struct EncodeCommand {
 int run_encode(const EncodeCommand& command) {
   using deepfm_cli::json_list;
   const auto start = std::chrono::steady_clock::now();
-  deepfm_cli::TrainingFiles files(command.flags.options(), command.train,
-                                  command.flags.cache_folder());
-  const deepfm_cli::FileSummary train = files.train().summary;
-  std::optional<deepfm_cli::FileSummary> test;
-  if (!command.test.empty()) test = files.other(command.test).summary;
+  deepfm::TrainingFiles files(command.flags.options(), command.train, command.flags.cache_folder());
+  const deepfm::FileSummary train = files.train().summary;
+  deepfm_cli::print_skipped_lines(train.report);
+  std::optional<deepfm::FileSummary> test;
+  if (!command.test.empty()) {
+    test = files.other(command.test).summary;
+    deepfm_cli::print_skipped_lines(test->report);
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double megabytes =

@@ -339,7 +339,7 @@ inline void prepare_output(const char* flag, const std::string& path, bool atomi
 
 /// What a run must match to resume a checkpoint: the training data and reader options, and
 /// the flags that change the batches (the model's own settings are in its spec).
-inline std::string run_fingerprint(const TrainCommand& c, TrainingFiles& files) {
+inline std::string run_fingerprint(const TrainCommand& c, deepfm::TrainingFiles& files) {
   return files.fingerprint() + ";batch=" + std::to_string(c.batch) +
          ";valid_fraction=" + deepfm::detail::exact_text(c.valid_fraction) +
          ";early_stop=" + std::to_string(c.early_stop);
@@ -392,7 +392,7 @@ inline int run_train(TrainCommand c) {
                              {"--checkpoint-dir", checkpoint_file.string()}});
   const std::string built_in_note = built_in ? write_built_in_data(c, cache, *built_in) : "";
 
-  TrainingFiles files(reader, c.train, cache);
+  deepfm::TrainingFiles files(reader, c.train, cache);
   deepfm::ModelSpec spec = spec_from_flags(c);
   const std::string fingerprint = run_fingerprint(c, files);
   // The checkpoint folder stays locked by this run until it ends. A resumed run takes the
@@ -406,14 +406,21 @@ inline int run_train(TrainCommand c) {
   }
   std::fputs(built_in_note.c_str(), stdout);
 
-  const EncodedFile train_file = files.train();
+  const deepfm::EncodedFile train_file = files.train();
+  print_skipped_lines(train_file.summary.report);
   std::printf("train: %zu rows from %s (%s)\n", train_file.summary.rows,
               deepfm::printable_text(c.train).c_str(),
               train_file.summary.cache_hit ? "cache hit" : "encoded");
-  std::optional<EncodedFile> valid_file;
-  std::optional<EncodedFile> test_file;
-  if (!c.valid.empty()) valid_file = files.other(c.valid);
-  if (!c.test.empty()) test_file = files.other(c.test);
+  std::optional<deepfm::EncodedFile> valid_file;
+  std::optional<deepfm::EncodedFile> test_file;
+  if (!c.valid.empty()) {
+    valid_file = files.other(c.valid);
+    print_skipped_lines(valid_file->summary.report);
+  }
+  if (!c.test.empty()) {
+    test_file = files.other(c.test);
+    print_skipped_lines(test_file->summary.report);
+  }
   if (!c.allow_skips) {
     // A file read the wrong way (another --format, a damaged first line) loses most of its
     // lines; training on the rest would succeed with a model of the wrong data.
