@@ -44,6 +44,9 @@ struct EncodedFile {
   MappedDataset dataset;
 };
 
+namespace detail {
+
+/// The file beside a cache entry that keeps something about it (".vocab", ".report").
 inline std::filesystem::path sidecar(const std::filesystem::path& entry, const char* suffix) {
   return std::filesystem::path(entry).concat(suffix);
 }
@@ -69,6 +72,8 @@ inline std::optional<EncodeReport> load_report(const std::filesystem::path& entr
   }
 }
 
+}  // namespace detail
+
 /// Encodes `input` into the cache (or finds it there); the summary's report is the encode's,
 /// on a hit too. `vocabulary` is built on demand from the training file: a run whose entries all
 /// hit parses nothing.
@@ -88,14 +93,14 @@ inline EncodedFile encode_into_cache(const ReaderOptions& reader, const std::str
   };
   CachedDataset cached = encode_cached(input, key_options, cache_dir, encode);
   if (encoded) {
-    save_report(cached.path, report);
-  } else if (std::optional<EncodeReport> kept = load_report(cached.path)) {
+    detail::save_report(cached.path, report);
+  } else if (std::optional<EncodeReport> kept = detail::load_report(cached.path)) {
     report = std::move(*kept);
   } else {
     // An entry without its report: encode it again.
     std::filesystem::remove(cached.path);
     cached = encode_cached(input, key_options, cache_dir, encode);
-    save_report(cached.path, report);
+    detail::save_report(cached.path, report);
   }
   EncodedFile file;
   FileSummary& summary = file.summary;
@@ -125,7 +130,7 @@ class TrainingFiles {
     EncodedFile file = encode_into_cache(
         reader_, train_path_, "train;" + options_,
         [&]() -> const Vocabulary& { return vocabulary_from_text(); }, cache_dir_);
-    const std::filesystem::path vocab_path = sidecar(file.summary.entry, ".vocab");
+    const std::filesystem::path vocab_path = detail::sidecar(file.summary.entry, ".vocab");
     if (!vocabulary_) {
       try {
         vocabulary_ = load_vocabulary_file(vocab_path);
