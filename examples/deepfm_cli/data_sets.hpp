@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <deepfm/core/key_value_text.hpp>
 #include <deepfm/core/printable_text.hpp>
 #include <deepfm/data/dataset_cache.hpp>
 #include <deepfm/data/encode_report.hpp>
@@ -80,11 +81,9 @@ inline void print_skipped_lines(const deepfm::EncodeReport& report) {
                deepfm::printable_text(deepfm::skipped_lines_summary(report)).c_str());
 }
 
+/// `values` as a JSON array of integers: "[11,11,3]".
 inline std::string json_list(const std::vector<std::size_t>& values) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < values.size(); ++i)
-    text += (i ? "," : "") + std::to_string(values[i]);
-  return text + "]";
+  return "[" + deepfm::detail::list_text(values) + "]";
 }
 
 }  // namespace deepfm_cli

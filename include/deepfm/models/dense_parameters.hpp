@@ -1,8 +1,8 @@
 #pragma once
 /// @file
-/// A model's dense parameters (everything but the embedding tables) in one flat buffer, with
-/// a twin buffer of gradients and a named layout: the optimiser is one loop over it and a
-/// data-parallel all-reduce is one call.
+/// A model's dense parameters (everything but the embedding tables) in one flat buffer with a
+/// named layout: the optimiser is one loop over it, and their gradients (Gradients::dense,
+/// core/gradients.hpp) share the layout, so a data-parallel all-reduce is one call.
 
 #include <cstddef>
 #include <span>
@@ -25,7 +25,7 @@ struct ParameterSlice {
   std::size_t size() const noexcept { return rows * cols; }
 };
 
-/// Flat parameter and gradient buffers plus their layout.
+/// The flat parameter buffer plus its layout.
 template <typename T>
 class DenseParameters {
  public:
@@ -37,26 +37,18 @@ class DenseParameters {
     return layout_.back().offset;
   }
 
-  /// Allocates both buffers, zeroed.
-  void allocate() {
-    values_.resize(size_);
-    gradients_.resize(size_);
-  }
-
-  void zero_gradients() noexcept { gradients_.fill(T(0)); }
+  /// Allocates the buffer, zeroed.
+  void allocate() { values_.resize(size_); }
 
   std::size_t size() const noexcept { return size_; }
   std::span<T> values() noexcept { return values_.span(); }
   std::span<const T> values() const noexcept { return values_.span(); }
-  std::span<T> gradients() noexcept { return gradients_.span(); }
-  std::span<const T> gradients() const noexcept { return gradients_.span(); }
   const std::vector<ParameterSlice>& layout() const noexcept { return layout_; }
 
  private:
   std::vector<ParameterSlice> layout_;
   std::size_t size_ = 0;
   AlignedBuffer<T> values_;
-  AlignedBuffer<T> gradients_;
 };
 
 }  // namespace deepfm
