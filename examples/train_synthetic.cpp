@@ -29,7 +29,7 @@ deepfm::Metrics train_and_report(Model& model, const char* name, const deepfm::B
                 stats.validation->auc.value_or(0.5), stats.samples_per_second);
     std::fflush(stdout);
   };
-  model.fit(train, {.epochs = options.epochs,
+  deepfm::fit(model, train, {.epochs = options.epochs,
                     .batch_size = options.batch,
                     .validation = test,
                     .on_epoch = report});

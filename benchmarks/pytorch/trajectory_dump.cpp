@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deepfm/data/encoder.hpp>
+#include <deepfm/train/fit.hpp>
 #include <deepfm/data/reader_options.hpp>
 #include <deepfm/data/rollover_sampler.hpp>
 #include <deepfm/models/deepfm.hpp>
@@ -342,7 +343,7 @@ void run(const Options& options, const deepfm::EncodedDataset& data) {
   // reach bit for bit the parameters the steps above reached.
   if (full_epochs > 0) {
     const std::unique_ptr<deepfm::CtrModel<T>> fitted = make_model<T>(options, data.field_dims);
-    fitted->fit(train, {.epochs = full_epochs, .batch_size = options.batch});
+    deepfm::fit(*fitted, train, {.epochs = full_epochs, .batch_size = options.batch});
     if (all_parameters(*fitted) != after_full_epochs)
       throw deepfm::InternalError("fit() over " + std::to_string(full_epochs) +
                                   " epochs does not reproduce the dumped steps");

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -366,74 +367,101 @@ inline std::string metric_text(const std::optional<double>& value) {
   return value ? deepfm::fixed_text(*value, 4) : std::string("n/a");
 }
 
-inline int run_train(TrainCommand c) {
-  if (c.threads > 0) deepfm::set_max_threads(c.threads);
+/// What a run is to do, decided from the flags alone: every usage error that needs no data is
+/// found before a file is read or written.
+struct TrainPlan {
+  TrainCommand flags;  // without --train, train and test name the built-in data's files
+  deepfm::ReaderOptions reader;
+  std::filesystem::path cache;
+  std::optional<BuiltInData> built_in;  // without --train
+  deepfm::ModelSpec spec;               // field dims come from the data
+  deepfm::TrainerOptions options;       // checkpoint_file: empty without --checkpoint-dir
+};
+
+/// Decides the run from the flags alone, so that a mistake in them costs no reading or writing.
+inline TrainPlan plan_training(TrainCommand c) {
   if (c.resume && c.checkpoint_dir.empty())
     throw deepfm::InvalidArgument("--resume needs --checkpoint-dir");
   if (c.checkpoint_every > 0 && c.checkpoint_dir.empty())
     throw deepfm::InvalidArgument("--checkpoint-every needs --checkpoint-dir");
-  const deepfm::ReaderOptions reader = c.flags.options();
-  const std::filesystem::path cache = c.flags.cache_folder();
-  std::optional<BuiltInData> built_in;
+  TrainPlan plan;
+  plan.reader = c.flags.options();
+  plan.cache = c.flags.cache_folder();
   if (c.train.empty()) {
-    if (reader.format != deepfm::Format::d2l)
+    if (plan.reader.format != deepfm::Format::d2l)
       throw deepfm::InvalidArgument("the built-in data is d2l-format; give --train with --format");
-    built_in = built_in_paths(c, cache);
-    c.train = built_in->train;
-    if (c.test.empty()) c.test = built_in->test;
+    plan.built_in = built_in_paths(c, plan.cache);
+    c.train = plan.built_in->train;
+    if (c.test.empty()) c.test = plan.built_in->test;
   }
-  const std::filesystem::path checkpoint_file =
-      c.checkpoint_dir.empty() ? std::filesystem::path()
-                               : std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
-  refuse_overwriting_inputs({{"--train", c.train}, {"--valid", c.valid}, {"--test", c.test}},
-                            {{"--save", c.save},
-                             {"--metrics", c.metrics},
-                             {"--plot", c.plot},
-                             {"--checkpoint-dir", checkpoint_file.string()}});
-  const std::string built_in_note = built_in ? write_built_in_data(c, cache, *built_in) : "";
+  plan.spec = spec_from_flags(c);
+  plan.options.epochs = c.epochs;
+  plan.options.batch_size = c.batch;
+  plan.options.early_stop = c.early_stop;
+  plan.options.checkpoint_every = c.checkpoint_every;
+  if (!c.checkpoint_dir.empty())
+    plan.options.checkpoint_file = std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
+  plan.flags = std::move(c);
+  return plan;
+}
 
-  deepfm::TrainingFiles files(reader, c.train, cache);
-  deepfm::ModelSpec spec = spec_from_flags(c);
-  const std::string fingerprint = run_fingerprint(c, files);
-  // The checkpoint folder stays locked by this run until it ends. A resumed run takes the
-  // lock before it reads the checkpoint (another run may be writing it); a fresh one only once
-  // it passed the memory check, which touches no output folder.
+/// A run ready to train: its data, model and trainer. It stays where prepare_training made it,
+/// as the trainer refers to the files' vocabulary and to the model, and the batches to the files.
+struct PreparedRun {
+  explicit PreparedRun(const TrainPlan& plan)
+      : files(plan.reader, plan.flags.train, plan.cache), spec(plan.spec) {}
+
+  deepfm::TrainingFiles files;
+  deepfm::ModelSpec spec;  // the plan's, with the data's field dims
+  std::string fingerprint;
+  bool resuming = false;  // --resume, and the checkpoint exists
   std::optional<CheckpointFolder> checkpoints;
-  const bool resuming = c.resume && std::filesystem::exists(checkpoint_file);
-  if (resuming) {
-    checkpoints.emplace(c.checkpoint_dir, c.resume);
-    check_resume_settings(checkpoint_file, spec, fingerprint);
-  }
-  std::fputs(built_in_note.c_str(), stdout);
-
-  const deepfm::EncodedFile train_file = files.train();
-  print_skipped_lines(train_file.summary.report);
-  std::printf("train: %zu rows from %s (%s)\n", train_file.summary.rows,
-              deepfm::printable_text(c.train).c_str(),
-              train_file.summary.cache_hit ? "cache hit" : "encoded");
+  deepfm::EncodedFile train_file;
   std::optional<deepfm::EncodedFile> valid_file;
   std::optional<deepfm::EncodedFile> test_file;
+  deepfm::TrainerData data;
+  std::unique_ptr<deepfm::CtrModel<float>> model;
+  std::optional<deepfm::Trainer<float>> trainer;
+  std::optional<std::ofstream> metrics_out;
+};
+
+/// Encodes the run's files (or finds them in the cache) and says what each holds; refuses a
+/// file that lost too many lines.
+inline void encode_data_files(const TrainPlan& plan, PreparedRun& run) {
+  const TrainCommand& c = plan.flags;
+  run.train_file = run.files.train();
+  print_skipped_lines(run.train_file.summary.report);
+  std::printf("train: %zu rows from %s (%s)\n", run.train_file.summary.rows,
+              deepfm::printable_text(c.train).c_str(),
+              run.train_file.summary.cache_hit ? "cache hit" : "encoded");
   if (!c.valid.empty()) {
-    valid_file = files.other(c.valid);
-    print_skipped_lines(valid_file->summary.report);
+    run.valid_file = run.files.other(c.valid);
+    print_skipped_lines(run.valid_file->summary.report);
   }
   if (!c.test.empty()) {
-    test_file = files.other(c.test);
-    print_skipped_lines(test_file->summary.report);
+    run.test_file = run.files.other(c.test);
+    print_skipped_lines(run.test_file->summary.report);
   }
-  if (!c.allow_skips) {
-    // A file read the wrong way (another --format, a damaged first line) loses most of its
-    // lines; training on the rest would succeed with a model of the wrong data.
-    const std::size_t fields = train_file.summary.field_dims.size();
-    deepfm::check_skipped_share(c.train, train_file.summary.report, fields, reader.fields == 0);
-    if (valid_file) deepfm::check_skipped_share(c.valid, valid_file->summary.report, fields, false);
-    if (test_file) deepfm::check_skipped_share(c.test, test_file->summary.report, fields, false);
-  }
+  if (c.allow_skips) return;
+  // A file read the wrong way (another --format, a damaged first line) loses most of its
+  // lines; training on the rest would succeed with a model of the wrong data.
+  const std::size_t fields = run.train_file.summary.field_dims.size();
+  deepfm::check_skipped_share(c.train, run.train_file.summary.report, fields,
+                              plan.reader.fields == 0);
+  if (run.valid_file)
+    deepfm::check_skipped_share(c.valid, run.valid_file->summary.report, fields, false);
+  if (run.test_file)
+    deepfm::check_skipped_share(c.test, run.test_file->summary.report, fields, false);
+}
 
-  deepfm::TrainerData data;
-  data.train = train_file.dataset.batch();
+/// The batches the trainer takes from the encoded files (--valid-fraction split off the
+/// training rows), and the validation and test lines.
+inline void assemble_trainer_data(const TrainPlan& plan, PreparedRun& run) {
+  const TrainCommand& c = plan.flags;
+  deepfm::TrainerData& data = run.data;
+  data.train = run.train_file.dataset.batch();
   const std::size_t fields = data.train.fields;
-  if (valid_file) data.validation = valid_file->dataset.batch();
+  if (run.valid_file) data.validation = run.valid_file->dataset.batch();
   if (c.valid_fraction > 0) {
     const auto held =
         static_cast<std::size_t>(static_cast<double>(data.train.rows()) * c.valid_fraction);
@@ -445,43 +473,46 @@ inline int run_train(TrainCommand c) {
     data.validation =
         deepfm::Batch{all.ids.subspan(kept * fields), all.labels.subspan(kept), fields};
   }
-  if (test_file) data.test = test_file->dataset.batch();
-  if (valid_file)
-    std::printf("valid: %zu rows from %s\n", valid_file->summary.rows,
+  if (run.test_file) data.test = run.test_file->dataset.batch();
+  if (run.valid_file)
+    std::printf("valid: %zu rows from %s\n", run.valid_file->summary.rows,
                 deepfm::printable_text(c.valid).c_str());
   if (c.valid_fraction > 0)
     std::printf("valid: the last %zu training rows\n", data.validation->rows());
-  if (test_file)
+  if (run.test_file)
     std::printf("test: %zu rows from %s (%zu of %zu values out of vocabulary)\n",
-                test_file->summary.rows, deepfm::printable_text(c.test).c_str(),
-                test_file->summary.report.oov_cells, test_file->summary.report.total_cells);
+                run.test_file->summary.rows, deepfm::printable_text(c.test).c_str(),
+                run.test_file->summary.report.oov_cells, run.test_file->summary.report.total_cells);
+}
 
-  spec.field_dims = files.vocabulary().field_dims();
-
-  deepfm::TrainerOptions options;
-  options.epochs = c.epochs;
-  options.batch_size = c.batch;
-  options.early_stop = c.early_stop;
-  options.checkpoint_every = c.checkpoint_every;
-
+/// What the run will hold in memory: the model, its optimizer, the data and the vocabulary.
+inline deepfm::MemoryEstimate estimate_memory(const TrainPlan& plan, const PreparedRun& run) {
   std::size_t vocabulary_values = 0;
   std::size_t vocabulary_bytes = 0;
-  for (std::size_t f = 0; f < files.vocabulary().fields(); ++f)
-    for (const std::string& value : files.vocabulary().kept_values(f)) {
+  for (std::size_t f = 0; f < run.files.vocabulary().fields(); ++f)
+    for (const std::string& value : run.files.vocabulary().kept_values(f)) {
       ++vocabulary_values;
       vocabulary_bytes += value.size();
     }
+  const deepfm::TrainerData& data = run.data;
   const std::size_t eval_rows =
       std::max(data.validation ? data.validation->rows() : 0, data.test ? data.test->rows() : 0);
-  const std::size_t held_rows = train_file.summary.rows +
-                                (valid_file ? valid_file->summary.rows : 0) +
-                                (test_file ? test_file->summary.rows : 0);
-  const deepfm::MemoryEstimate memory = deepfm::estimate_training_memory(
-      spec, sizeof(float), data.train.rows(), eval_rows, held_rows, c.batch, c.early_stop > 0,
-      vocabulary_values, vocabulary_bytes);
+  const std::size_t held_rows = run.train_file.summary.rows +
+                                (run.valid_file ? run.valid_file->summary.rows : 0) +
+                                (run.test_file ? run.test_file->summary.rows : 0);
+  return deepfm::estimate_training_memory(run.spec, sizeof(float), data.train.rows(), eval_rows,
+                                          held_rows, plan.flags.batch, plan.flags.early_stop > 0,
+                                          vocabulary_values, vocabulary_bytes);
+}
+
+/// Refuses a run that would not fit in memory before it allocates the model or touches an
+/// output; then describes the model and what it needs.
+inline void check_memory(const TrainPlan& plan, const PreparedRun& run) {
+  const deepfm::MemoryEstimate memory = estimate_memory(plan, run);
   std::string limit_source = "--max-memory";
-  const std::uint64_t limit =
-      c.max_memory > 0 ? c.max_memory : deepfm::default_memory_limit(&limit_source);
+  const std::uint64_t limit = plan.flags.max_memory > 0
+                                  ? plan.flags.max_memory
+                                  : deepfm::default_memory_limit(&limit_source);
   if (limit > 0 && memory.total() > limit)
     throw deepfm::Error(
         "the run needs about " + deepfm::human_bytes(memory.total()) + " (parameters " +
@@ -490,7 +521,7 @@ inline int run_train(TrainCommand c) {
         deepfm::human_bytes(memory.datasets) + ") but " + limit_source + " allows " +
         deepfm::human_bytes(limit) +
         "; use --hash-buckets, fewer --factors or a smaller model, or raise --max-memory");
-  std::printf("%s\n", describe(spec).c_str());
+  std::printf("%s\n", describe(run.spec).c_str());
   std::printf("memory: about %s (parameters %s, optimizer %s, data %s, batch work %s)\n",
               deepfm::human_bytes(memory.total()).c_str(),
               deepfm::human_bytes(memory.parameters).c_str(),
@@ -498,52 +529,103 @@ inline int run_train(TrainCommand c) {
               deepfm::human_bytes(memory.datasets).c_str(),
               deepfm::human_bytes(memory.workspace + memory.gradients).c_str());
   std::fflush(stdout);
+}
 
-  // Only a run that passed the memory check touches the output folders. The outputs are
-  // made ready before training, not found unwritable after it: a save that cannot start
-  // would throw the trained model away.
+/// Only a run that passed the memory check touches the output folders. The outputs are made
+/// ready before training, not found unwritable after it: a save that cannot start would throw
+/// the trained model away.
+inline void prepare_outputs(const TrainPlan& plan, PreparedRun& run) {
+  const TrainCommand& c = plan.flags;
   if (!c.save.empty()) prepare_output("--save", c.save, true, deepfm::throw_model_file_error);
   if (!c.plot.empty()) prepare_output("--plot", c.plot, true, deepfm::throw_data_error);
   if (!c.metrics.empty()) prepare_output("--metrics", c.metrics, false, deepfm::throw_data_error);
-  if (!c.checkpoint_dir.empty()) {
-    if (!checkpoints) checkpoints.emplace(c.checkpoint_dir, c.resume);
-    options.checkpoint_file = checkpoints->checkpoint_file();
-  }
-  std::unique_ptr<deepfm::CtrModel<float>> model;
+  if (!c.checkpoint_dir.empty() && !run.checkpoints)
+    run.checkpoints.emplace(c.checkpoint_dir, c.resume);
+}
+
+/// The checkpoint to resume, refused if it is no longer the one whose settings were checked.
+inline deepfm::LoadedModel<float> load_checkpoint(const TrainPlan& plan, const PreparedRun& run) {
+  const std::filesystem::path& file = plan.options.checkpoint_file;
+  deepfm::LoadedModel<float> loaded = deepfm::load_model_file<float>(file);
+  if (!loaded.progress || deepfm::to_text(loaded.spec) != deepfm::to_text(run.spec))
+    throw deepfm::ModelFileError(file.string(),
+                                 "changed while this run started: another run wrote it?");
+  std::printf("resuming from %s: %zu epochs done, step %llu\n",
+              deepfm::printable_text(file.string()).c_str(), loaded.progress->history.size(),
+              static_cast<unsigned long long>(loaded.model->step()));
+  return loaded;
+}
+
+/// The model and its trainer: the checkpoint's, at its position, when resuming; else fresh.
+inline void build_trainer(const TrainPlan& plan, PreparedRun& run) {
   std::optional<deepfm::TrainingProgress> resumed;
   std::vector<std::vector<float>> best_parameters;
-  if (resuming) {
-    deepfm::LoadedModel<float> loaded = deepfm::load_model_file<float>(options.checkpoint_file);
-    if (!loaded.progress || deepfm::to_text(loaded.spec) != deepfm::to_text(spec))
-      throw deepfm::ModelFileError(options.checkpoint_file.string(),
-                                   "changed while this run started: another run wrote it?");
-    model = std::move(loaded.model);
+  if (run.resuming) {
+    deepfm::LoadedModel<float> loaded = load_checkpoint(plan, run);
+    run.model = std::move(loaded.model);
     resumed = std::move(loaded.progress);
     best_parameters = std::move(loaded.best_parameters);
-    std::printf("resuming from %s: %zu epochs done, step %llu\n",
-                deepfm::printable_text(options.checkpoint_file.string()).c_str(),
-                resumed->history.size(), static_cast<unsigned long long>(model->step()));
   } else {
-    if (c.resume)
+    if (plan.flags.resume)
       std::printf("no checkpoint in %s yet: starting afresh\n",
-                  deepfm::printable_text(c.checkpoint_dir).c_str());
-    model = deepfm::make_model<float>(spec);
+                  deepfm::printable_text(plan.flags.checkpoint_dir).c_str());
+    run.model = deepfm::make_model<float>(run.spec);
   }
+  run.trainer.emplace(*run.model, run.spec, plan.reader, run.files.vocabulary(), plan.options,
+                      run.fingerprint);
+  if (resumed) run.trainer->resume(std::move(*resumed), std::move(best_parameters));
+}
 
-  deepfm::Trainer<float> trainer(*model, spec, reader, files.vocabulary(), options, fingerprint);
-  if (resumed) trainer.resume(std::move(*resumed), std::move(best_parameters));
+/// Starts --metrics afresh with the epochs a resumed run already has, so that the file always
+/// holds the whole run.
+inline void open_metrics(const TrainPlan& plan, PreparedRun& run) {
+  const std::string& path = plan.flags.metrics;
+  if (path.empty()) return;
+  run.metrics_out.emplace(path, std::ios::trunc);
+  if (!*run.metrics_out) throw deepfm::DataError(path, 0, "cannot write the metrics file");
+  for (const deepfm::EpochStats& stats : run.trainer->progress().history)
+    *run.metrics_out << deepfm::epoch_json(stats) << '\n';
+  run.metrics_out->flush();
+}
 
-  std::optional<std::ofstream> metrics_out;
-  if (!c.metrics.empty()) {
-    metrics_out.emplace(c.metrics, std::ios::trunc);
-    if (!*metrics_out) throw deepfm::DataError(c.metrics, 0, "cannot write the metrics file");
-    for (const deepfm::EpochStats& stats : trainer.progress().history)
-      *metrics_out << deepfm::epoch_json(stats) << '\n';
-    metrics_out->flush();
+/// Reads the data and builds the trainer, so that whatever can fail fails before training.
+inline std::unique_ptr<PreparedRun> prepare_training(const TrainPlan& plan) {
+  const TrainCommand& c = plan.flags;
+  if (c.threads > 0) deepfm::set_max_threads(c.threads);
+  refuse_overwriting_inputs({{"--train", c.train}, {"--valid", c.valid}, {"--test", c.test}},
+                            {{"--save", c.save},
+                             {"--metrics", c.metrics},
+                             {"--plot", c.plot},
+                             {"--checkpoint-dir", plan.options.checkpoint_file.string()}});
+  const std::string built_in_note =
+      plan.built_in ? write_built_in_data(c, plan.cache, *plan.built_in) : "";
+  auto run = std::make_unique<PreparedRun>(plan);
+  run->fingerprint = run_fingerprint(c, run->files);
+  // The checkpoint folder stays locked by this run until it ends. A resumed run takes the
+  // lock before it reads the checkpoint (another run may be writing it); a fresh one only once
+  // it passed the memory check, which touches no output folder.
+  run->resuming = c.resume && std::filesystem::exists(plan.options.checkpoint_file);
+  if (run->resuming) {
+    run->checkpoints.emplace(c.checkpoint_dir, c.resume);
+    check_resume_settings(plan.options.checkpoint_file, run->spec, run->fingerprint);
   }
+  std::fputs(built_in_note.c_str(), stdout);
+  encode_data_files(plan, *run);
+  assemble_trainer_data(plan, *run);
+  run->spec.field_dims = run->files.vocabulary().field_dims();
+  check_memory(plan, *run);
+  prepare_outputs(plan, *run);
+  build_trainer(plan, *run);
+  open_metrics(plan, *run);
+  return run;
+}
+
+/// Trains, reporting every epoch as it ends (progress, --metrics, --plot) and stopping on a signal.
+inline deepfm::TrainResult run_trainer(const TrainPlan& plan, PreparedRun& run,
+                                       const StopSignals& signals) {
   deepfm::ProgressReporter progress(stdout);
-  std::vector<deepfm::EpochStats> history = trainer.progress().history;
-  const std::string title = describe(spec);
+  std::vector<deepfm::EpochStats> history = run.trainer->progress().history;
+  const std::string title = describe(run.spec);
   deepfm::TrainerCallbacks callbacks;
   callbacks.on_epoch_begin = [&](std::size_t epoch, std::size_t total, std::size_t steps,
                                  std::size_t done) {
@@ -555,50 +637,70 @@ inline int run_train(TrainCommand c) {
   callbacks.on_epoch_end = [&](const deepfm::EpochStats& stats) {
     progress.end_epoch(stats);
     history.push_back(stats);
-    if (metrics_out) {
-      *metrics_out << deepfm::epoch_json(stats) << '\n';
-      metrics_out->flush();
-      if (!*metrics_out) throw deepfm::DataError(c.metrics, 0, "cannot write the metrics file");
+    if (run.metrics_out) {
+      *run.metrics_out << deepfm::epoch_json(stats) << '\n';
+      run.metrics_out->flush();
+      if (!*run.metrics_out)
+        throw deepfm::DataError(plan.flags.metrics, 0, "cannot write the metrics file");
     }
-    if (!c.plot.empty()) deepfm::write_learning_curves_svg(c.plot, history, title);
+    if (!plan.flags.plot.empty())
+      deepfm::write_learning_curves_svg(plan.flags.plot, history, title);
   };
-  const StopSignals signals;
   callbacks.stop_requested = [&] { return signals.received() != 0; };
-  const deepfm::TrainResult result = trainer.run(data, callbacks);
-  if (result.interrupted) {
-    progress.clear();
-    const deepfm::TrainingProgress& at = trainer.progress();
-    const std::string where = at.batches_done > 0
-                                  ? "in epoch " + std::to_string(at.history.size() + 1) +
-                                        " after batch " + std::to_string(at.batches_done)
-                                  : "after epoch " + std::to_string(at.history.size());
-    const std::string kept =
-        checkpoints ? "the checkpoint " + deepfm::printable_text(options.checkpoint_file.string()) +
-                          " holds this step; rerun with --resume to go on"
-                    : std::string(
-                          "nothing was kept (no --checkpoint-dir), and --save was not "
-                          "written");
-    std::printf("interrupted by %s at step %llu, %s: %s\n",
-                signals.received() == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM",
-                static_cast<unsigned long long>(model->step()), where.c_str(), kept.c_str());
-    std::fflush(stdout);
-    return 128 + signals.received();
-  }
+  const deepfm::TrainResult result = run.trainer->run(run.data, callbacks);
+  if (result.interrupted) progress.clear();  // the report's line takes the bar's place
+  return result;
+}
 
+/// Says where a signal stopped the run and what it kept; the exit code, 128 + the signal.
+inline int report_interruption(const TrainPlan& plan, const PreparedRun& run,
+                               const StopSignals& signals) {
+  const deepfm::TrainingProgress& at = run.trainer->progress();
+  const std::string where = at.batches_done > 0
+                                ? "in epoch " + std::to_string(at.history.size() + 1) +
+                                      " after batch " + std::to_string(at.batches_done)
+                                : "after epoch " + std::to_string(at.history.size());
+  const std::string kept =
+      run.checkpoints
+          ? "the checkpoint " + deepfm::printable_text(plan.options.checkpoint_file.string()) +
+                " holds this step; rerun with --resume to go on"
+          : std::string("nothing was kept (no --checkpoint-dir), and --save was not written");
+  std::printf("interrupted by %s at step %llu, %s: %s\n",
+              signals.received() == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM",
+              static_cast<unsigned long long>(run.model->step()), where.c_str(), kept.c_str());
+  std::fflush(stdout);
+  return 128 + signals.received();
+}
+
+/// Ends the run: its last lines, --save and the exit code (128 + the signal after a stop).
+inline int report_training(const TrainPlan& plan, PreparedRun& run,
+                           const deepfm::TrainResult& result, const StopSignals& signals) {
+  if (result.interrupted) return report_interruption(plan, run, signals);
   if (result.best_epoch > 0)
     std::printf("%s at epoch %zu (best validation AUC %.4f); that epoch's model is kept\n",
                 result.stopped_early ? "stopped early" : "finished", result.best_epoch,
-                trainer.progress().best_auc);
-  if (!c.save.empty()) {
-    deepfm::save_model_file<float>(c.save, *model, spec, reader, files.vocabulary());
-    std::printf("saved %s\n", deepfm::printable_text(c.save).c_str());
+                run.trainer->progress().best_auc);
+  const std::string& save = plan.flags.save;
+  if (!save.empty()) {
+    deepfm::save_model_file<float>(save, *run.model, run.spec, plan.reader, run.files.vocabulary());
+    std::printf("saved %s\n", deepfm::printable_text(save).c_str());
   }
-  if (data.test) {
-    const deepfm::Metrics m = model->evaluate(*data.test);
+  if (run.data.test) {
+    const deepfm::Metrics m = run.model->evaluate(*run.data.test);
     std::printf("test: auc %s  logloss %.4f  accuracy %.4f  (%zu rows)\n",
                 metric_text(m.auc).c_str(), m.logloss, m.accuracy, m.rows);
   }
   return 0;
+}
+
+/// `deepfm train`: plan, prepare, run, report.
+inline int run_train(TrainCommand c) {
+  const TrainPlan plan = plan_training(std::move(c));
+  const std::unique_ptr<PreparedRun> run = prepare_training(plan);
+  // Caught until the report is done: a Ctrl-C during --save does not cut the save short.
+  const StopSignals signals;
+  const deepfm::TrainResult result = run_trainer(plan, *run, signals);
+  return report_training(plan, *run, result, signals);
 }
 
 }  // namespace deepfm_cli

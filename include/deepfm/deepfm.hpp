@@ -3,7 +3,7 @@
 /// deepfm: header-only DeepFM and FM click-through-rate models. Include this one header.
 ///
 ///   deepfm::DeepFM<float> model(field_dims, {.factors = 10, .mlp = {30, 20, 10}});
-///   model.fit(train, {.epochs = 30, .batch_size = 2048});
+///   deepfm::fit(model, train, {.epochs = 30, .batch_size = 2048});
 ///   std::vector<float> p = model.predict(ids);
 ///
 /// The CUDA path (deepfm/cuda/) is separate and never included from here.
@@ -40,6 +40,9 @@
 #include "deepfm/models/dense_parameters.hpp"
 #include "deepfm/models/fm.hpp"
 #include "deepfm/optim/adam_schedule.hpp"
+#include "deepfm/optim/ctr_optimizer.hpp"
 #include "deepfm/optim/dense_optimizer.hpp"
 #include "deepfm/optim/row_optimizer.hpp"
+#include "deepfm/train/epoch_loop.hpp"
+#include "deepfm/train/fit.hpp"
 #include "deepfm/version.hpp"

@@ -12,6 +12,7 @@
 #include <deepfm/models/fm.hpp>
 #include <deepfm/models/model_spec.hpp>
 #include <deepfm/serve/predictor.hpp>
+#include <deepfm/train/fit.hpp>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -53,7 +54,7 @@ TEST_CASE("Warm inference allocates nothing: predict_logits, loss and Predictor"
   spec.field_dims = data.field_dims;
   spec.factors = 4;
   auto model = deepfm::make_model<float>(spec);
-  model->fit(data.batch(), {.epochs = 1, .batch_size = 64});
+  deepfm::fit(*model, data.batch(), {.epochs = 1, .batch_size = 64});
 
   deepfm::CtrModel<float>::Workspace ws;
   std::vector<float> logits(data.rows());

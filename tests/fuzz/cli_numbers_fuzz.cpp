@@ -1,6 +1,6 @@
 // Fuzz target: the `deepfm train` command line, numbers above all: the input's lines are the
 // arguments after `deepfm train`, parsed by the tool's own CLI11 setup (add_train_command),
-// then turned into reader options and a model spec as run_train does. A CLI::ParseError is
+// then turned into reader options and a model spec as plan_training does. A CLI::ParseError is
 // the tool's usage error (exit code 2), like deepfm::Error. Whatever parses must be in the
 // ranges the flags promise, and the memory estimate, which guards allocation, must not wrap.
 #include <CLI/CLI.hpp>
@@ -103,7 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       deepfm::detail::validate(spec.fm_config());
     check(deepfm::model_spec_from_text(deepfm::to_text(spec)).optimizer.lr == spec.optimizer.lr,
           "the spec's text form does not round-trip");
-    // run_train refuses a run whose estimate exceeds the memory limit; an estimate that
+    // check_memory refuses a run whose estimate exceeds the memory limit; an estimate that
     // wrapped around 2^64 would let any model through to its allocation.
     const deepfm::MemoryEstimate memory = deepfm::estimate_training_memory(
         spec, sizeof(float), 100000, 1000, 101000, c.batch, c.early_stop > 0, 2000, 20000);

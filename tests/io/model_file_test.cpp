@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <deepfm/data/synthetic.hpp>
+#include <deepfm/train/fit.hpp>
 #include <deepfm/io/model_file.hpp>
 #include <deepfm/io/section_file.hpp>
 #include <filesystem>
@@ -80,7 +81,7 @@ TEMPLATE_TEST_CASE("Model file save then load predicts bit-identical probabiliti
   const deepfm::ModelSpec spec = small_spec(kind);
   const deepfm::SyntheticData data = small_data();
   auto model = deepfm::make_model<T>(spec);
-  model->fit(data.batch(), {.epochs = 2, .batch_size = 64});
+  deepfm::fit(*model, data.batch(), {.epochs = 2, .batch_size = 64});
   deepfm::ReaderOptions reader;
   reader.format = deepfm::Format::csv;
   reader.label_column = "click, \"yes\"\n%";
@@ -285,7 +286,7 @@ TEST_CASE("Model files hold finite values: loading and saving refuse NaN and inf
   deepfm::test::ScratchDir dir("model_file_finite");
   const deepfm::ModelSpec spec = small_spec(deepfm::ModelKind::deepfm);
   auto model = deepfm::make_model<float>(spec);
-  model->fit(small_data().batch(), {.epochs = 1, .batch_size = 64});
+  deepfm::fit(*model, small_data().batch(), {.epochs = 1, .batch_size = 64});
   const deepfm::TrainingProgress progress;
   const auto good = dir.path / "good.dfm";
   deepfm::save_model_file<float>(good, *model, spec, {}, small_vocabulary(4, 7), &progress);

@@ -482,3 +482,49 @@ TEMPLATE_TEST_CASE("ref::sgd_update is p -= lr * (grad + l2 * p)", "[kernels][op
   CHECK(p == std::vector<TestType>{0.75 - 0.5 * (0.5 + 0.375), -2.125 - 0.5 * (0.25 - 1.0625),
                                    1 - 0.5 * (-1 + 0.5), -1 - 0.5 * (2 - 0.5)});
 }
+
+TEMPLATE_TEST_CASE("ref optimizer updates flag a non-finite value they write", "[kernels][optim]",
+                   float, double) {
+  using T = TestType;
+  const T huge = std::numeric_limits<T>::max();
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  const auto step = adam_step<T>(1, 0.1, 0.9, 0.999, 1e-8, 0);
+  {  // finite in, finite out
+    std::vector<T> p = {1, -1}, grad = {0.5, -0.5}, m(2, 0), v(2, 0);
+    CHECK(ref::adam_update(p.data(), grad.data(), m.data(), v.data(), 2, step));
+    CHECK(ref::adam_update_zero_grad(p.data(), m.data(), v.data(), 2, step));
+    CHECK(ref::adagrad_update(p.data(), grad.data(), m.data(), 2, T(0.1), T(1e-10), T(0)));
+    CHECK(ref::sgd_update(p.data(), grad.data(), 2, T(0.1), T(0)));
+  }
+  {  // a finite but huge gradient overflows v = g^2: the second element only
+    std::vector<T> p = {1, 1}, grad = {0.5, huge}, m(2, 0), v(2, 0);
+    CHECK_FALSE(ref::adam_update(p.data(), grad.data(), m.data(), v.data(), 2, step));
+    CHECK(std::isfinite(p[0]));
+  }
+  {  // a NaN already in the state
+    std::vector<T> p = {1, 1}, m = {0, nan}, v(2, 0);
+    CHECK_FALSE(ref::adam_update_zero_grad(p.data(), m.data(), v.data(), 2, step));
+  }
+  {
+    std::vector<T> p = {1, 1}, grad = {huge, 0}, h(2, 0);
+    CHECK_FALSE(ref::adagrad_update(p.data(), grad.data(), h.data(), 2, T(0.1), T(1e-10), T(0)));
+  }
+  {
+    std::vector<T> p = {huge, 1}, grad = {-huge, 0};
+    CHECK_FALSE(ref::sgd_update(p.data(), grad.data(), 2, T(4), T(0)));
+  }
+}
+
+TEMPLATE_TEST_CASE("ref::all_finite finds any NaN or infinity", "[kernels]", float, double) {
+  using T = TestType;
+  std::vector<T> x(37, T(1.5));
+  CHECK(ref::all_finite(x.data(), x.size()));
+  CHECK(ref::all_finite(x.data(), 0));
+  for (const T bad : {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                      -std::numeric_limits<T>::infinity()})
+    for (const std::size_t at : {std::size_t{0}, std::size_t{17}, std::size_t{36}}) {
+      std::vector<T> y = x;
+      y[at] = bad;
+      CHECK_FALSE(ref::all_finite(y.data(), y.size()));
+    }
+}

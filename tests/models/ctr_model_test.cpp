@@ -13,6 +13,7 @@
 #include <deepfm/data/synthetic.hpp>
 #include <deepfm/models/deepfm.hpp>
 #include <deepfm/models/fm.hpp>
+#include <deepfm/train/fit.hpp>
 #include <limits>
 #include <span>
 #include <string>
@@ -79,11 +80,11 @@ void check_all_reject(DeepFM<T>& model, const Batch& batch, const std::string& n
   CHECK_THROWS_WITH(model.compute_gradients(batch), Contains(needle));
   CHECK_THROWS_WITH(model.loss(batch), Contains(needle));
   CHECK_THROWS_WITH(model.evaluate(batch), Contains(needle));
-  CHECK_THROWS_WITH(model.fit(batch, {.epochs = 1, .batch_size = 2}), Contains(needle));
+  CHECK_THROWS_WITH(deepfm::fit(model, batch, {.epochs = 1, .batch_size = 2}), Contains(needle));
   // As validation data of an otherwise good fit, too.
   FitOptions options{.epochs = 1, .batch_size = 2};
   options.validation = batch;
-  CHECK_THROWS_WITH(model.fit(good_batch(), options), Contains(needle));
+  CHECK_THROWS_WITH(deepfm::fit(model, good_batch(), options), Contains(needle));
   // Nothing moved.
   CHECK(model.step() == 0);
   CHECK(Snapshot<T>(model) == before);
@@ -221,7 +222,7 @@ TEMPLATE_TEST_CASE(
       CHECK(model.step() == 1);
       CHECK(Snapshot<T>(model) == before);
       // fit() stops the same way, with nothing applied.
-      CHECK_THROWS_AS(model.fit(good_batch(), {.epochs = 1, .batch_size = 4}), NumericError);
+      CHECK_THROWS_AS(deepfm::fit(model, good_batch(), {.epochs = 1, .batch_size = 4}), NumericError);
       CHECK(model.step() == 1);
       CHECK(Snapshot<T>(model) == before);
     }
@@ -265,20 +266,20 @@ TEMPLATE_TEST_CASE("CtrModel fit is bit-for-bit reproducible for a seed", "[mode
       auto a = small_deepfm<T>(21, mode);
       auto b = small_deepfm<T>(21, mode);
       CHECK(Snapshot<T>(a) == Snapshot<T>(b));  // the same initialisation
-      const auto ha = a.fit(data.batch(), options);
-      const auto hb = b.fit(data.batch(), options);
+      const auto ha = deepfm::fit(a, data.batch(), options);
+      const auto hb = deepfm::fit(b, data.batch(), options);
       CHECK(Snapshot<T>(a) == Snapshot<T>(b));
       REQUIRE(ha.size() == hb.size());
       for (std::size_t e = 0; e < ha.size(); ++e) CHECK(ha[e].train_loss == hb[e].train_loss);
       // A different seed gives a different model.
       auto c = small_deepfm<T>(22, mode);
-      c.fit(data.batch(), options);
+      deepfm::fit(c, data.batch(), options);
       CHECK_FALSE(Snapshot<T>(a) == Snapshot<T>(c));
     }
     // FM as well.
     FM<T> fa(kFieldDims, {.factors = 4, .seed = 5}), fb(kFieldDims, {.factors = 4, .seed = 5});
-    fa.fit(data.batch(), options);
-    fb.fit(data.batch(), options);
+    deepfm::fit(fa, data.batch(), options);
+    deepfm::fit(fb, data.batch(), options);
     CHECK(Snapshot<T>(fa) == Snapshot<T>(fb));
   }
 }
@@ -315,7 +316,7 @@ TEMPLATE_TEST_CASE("CtrModel lazy_exact predict needs sync, fit and evaluate syn
   // fit() leaves the model synced.
   model.train_step(Batch{ids, labels, 3});
   CHECK(model.needs_sync());
-  model.fit(good_batch(), {.epochs = 2, .batch_size = 3});
+  deepfm::fit(model, good_batch(), {.epochs = 2, .batch_size = 3});
   CHECK_FALSE(model.needs_sync());
   CHECK_NOTHROW(model.predict(kIds));
 
@@ -412,7 +413,7 @@ TEMPLATE_TEST_CASE("CtrModel fit runs rollover epochs, counts steps and scores v
   FitOptions options{.epochs = 2, .batch_size = 4};
   options.validation = validation;
   options.on_epoch = [&](const deepfm::EpochStats& stats) { seen_epochs.push_back(stats.epoch); };
-  const auto first = model.fit(train, options);
+  const auto first = deepfm::fit(model, train, options);
   // 10 rows in batches of 4: epoch 1 trains 2 batches, epoch 2 the 2 leftovers + 10 = 3.
   CHECK(model.step() == 5);
   REQUIRE(first.size() == 2);
@@ -432,7 +433,7 @@ TEMPLATE_TEST_CASE("CtrModel fit runs rollover epochs, counts steps and scores v
   // A second fit continues the numbering and the step count (epoch 3 draws a fresh
   // permutation: the sampler starts at the epochs trained so far).
   options.epochs = 1;
-  const auto second = model.fit(train, options);
+  const auto second = deepfm::fit(model, train, options);
   REQUIRE(second.size() == 1);
   CHECK(second[0].epoch == 3);
   CHECK(model.step() == 7);
@@ -450,13 +451,13 @@ TEMPLATE_TEST_CASE("CtrModel fit runs rollover epochs, counts steps and scores v
   CHECK(metrics.auc == recomputed.auc);
   CHECK(metrics.logloss == recomputed.logloss);
   // Without validation, no metrics.
-  const auto third = model.fit(train, {.epochs = 1, .batch_size = 4});
+  const auto third = deepfm::fit(model, train, {.epochs = 1, .batch_size = 4});
   REQUIRE(third.size() == 1);
   CHECK(third[0].epoch == 4);
   CHECK_FALSE(third[0].validation.has_value());
   // Zero epochs trains nothing.
   const std::uint64_t steps = model.step();
-  CHECK(model.fit(train, {.epochs = 0, .batch_size = 4}).empty());
+  CHECK(deepfm::fit(model, train, {.epochs = 0, .batch_size = 4}).empty());
   CHECK(model.step() == steps);
 }
 
@@ -468,7 +469,7 @@ TEMPLATE_TEST_CASE("CtrModel fit equals train_step over the rollover sampler's b
   const std::uint64_t seed = 31;
   auto fitted = small_deepfm<T>(seed);
   auto stepped = small_deepfm<T>(seed);
-  const auto history = fitted.fit(data.batch(), {.epochs = 3, .batch_size = 4});
+  const auto history = deepfm::fit(fitted, data.batch(), {.epochs = 3, .batch_size = 4});
   // The documented order: RolloverSampler(rows, batch, model seed), batch by batch.
   deepfm::RolloverSampler sampler(10, 4, seed);
   for (std::size_t e = 0; e < 3; ++e) {
@@ -510,9 +511,9 @@ TEMPLATE_TEST_CASE("Consecutive fit calls continue the rollover batch order", "[
   const deepfm::SyntheticData data = deepfm::generate_synthetic({.rows = 1000, .seed = 11});
   DeepFM<TestType> once(data.field_dims, {.seed = 4});
   DeepFM<TestType> twice(data.field_dims, {.seed = 4});
-  once.fit(data.batch(), {.epochs = 2, .batch_size = 300});
-  twice.fit(data.batch(), {.epochs = 1, .batch_size = 300});
-  twice.fit(data.batch(), {.epochs = 1, .batch_size = 300});
+  deepfm::fit(once, data.batch(), {.epochs = 2, .batch_size = 300});
+  deepfm::fit(twice, data.batch(), {.epochs = 1, .batch_size = 300});
+  deepfm::fit(twice, data.batch(), {.epochs = 1, .batch_size = 300});
   CHECK(once.step() == twice.step());
   CHECK(Snapshot<TestType>(once) == Snapshot<TestType>(twice));
 }

@@ -36,8 +36,8 @@ TEMPLATE_TEST_CASE("DeepFM learns the planted non-linear signal that FM cannot",
   const deepfm::FitOptions options{.epochs = 5, .batch_size = 512};
   deepfm::DeepFM<TestType> deep(data.field_dims, {.seed = 3});
   deepfm::FM<TestType> fm(data.field_dims, {.seed = 3});
-  deep.fit(train, options);
-  fm.fit(train, options);
+  deepfm::fit(deep, train, options);
+  deepfm::fit(fm, train, options);
   const double deep_auc = deep.evaluate(held_out).auc.value();
   const double fm_auc = fm.evaluate(held_out).auc.value();
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deepfm/data/synthetic.hpp>
+#include <deepfm/train/fit.hpp>
 #include <deepfm/serve/predictor.hpp>
 #include <fstream>
 #include <string>
@@ -47,7 +48,7 @@ struct SavedModel {
     spec.field_dims = vocabulary.field_dims();
     spec.factors = 4;
     auto model = deepfm::make_model<float>(spec);
-    model->fit(deepfm::Batch{data.ids, data.labels, 3}, {.epochs = 3, .batch_size = 32});
+    deepfm::fit(*model, deepfm::Batch{data.ids, data.labels, 3}, {.epochs = 3, .batch_size = 32});
     deepfm::save_model_file<float>(model_path, *model, spec, reader, vocabulary);
   }
 };
@@ -149,7 +150,7 @@ TEST_CASE("Predictor keeps bytes that are not UTF-8 as opaque values", "[train][
   spec.field_dims = vocabulary.field_dims();
   spec.factors = 3;
   auto model = deepfm::make_model<float>(spec);
-  model->fit(deepfm::Batch{data.ids, data.labels, 2}, {.epochs = 2, .batch_size = 4});
+  deepfm::fit(*model, deepfm::Batch{data.ids, data.labels, 2}, {.epochs = 2, .batch_size = 4});
   const auto model_path = dir.path / "bytes.dfm";
   deepfm::save_model_file<float>(model_path, *model, spec, reader, vocabulary);
 
@@ -220,7 +221,7 @@ std::filesystem::path save_model_for(const deepfm::test::ScratchDir& dir, const 
   spec.field_dims = vocabulary.field_dims();
   spec.factors = 2;
   auto model = deepfm::make_model<float>(spec);
-  model->fit(deepfm::Batch{encoded.ids, encoded.labels, vocabulary.fields()},
+  deepfm::fit(*model, deepfm::Batch{encoded.ids, encoded.labels, vocabulary.fields()},
              {.epochs = 1, .batch_size = 4});
   const std::filesystem::path path = dir.path / (name + ".dfm");
   deepfm::save_model_file<float>(path, *model, spec, reader, vocabulary);

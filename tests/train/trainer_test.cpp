@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <deepfm/data/synthetic.hpp>
+#include <deepfm/train/fit.hpp>
 #include <deepfm/train/trainer.hpp>
 #include <stdexcept>
 #include <string>
@@ -311,4 +312,25 @@ TEST_CASE("Trainer does not call a rising test loss divergence", "[train][numeri
   INFO("test loss: first epoch " << first << ", last " << last);
   CHECK(last > deepfm::Trainer<float>::kDivergenceFactor * first);
   CHECK(result.history.back().train_loss < result.history.front().train_loss);
+}
+
+TEMPLATE_TEST_CASE("fit and Trainer run one epoch loop: the same model from the same seed",
+                   "[train][fit]", float, double) {
+  Fixture f(deepfm::ModelKind::deepfm);
+  const deepfm::TrainerData sets = f.sets();
+  auto by_trainer = deepfm::make_model<TestType>(f.spec);
+  deepfm::Trainer<TestType> trainer(*by_trainer, f.spec, {}, f.vocabulary,
+                                    {.epochs = 3, .batch_size = 128}, "d");
+  const deepfm::TrainResult result = trainer.run({.train = sets.train});
+  auto by_fit = deepfm::make_model<TestType>(f.spec);
+  const std::vector<deepfm::EpochStats> history =
+      deepfm::fit(*by_fit, sets.train, {.epochs = 3, .batch_size = 128});
+  by_trainer->sync();
+  CHECK(by_fit->step() == by_trainer->step());
+  CHECK(bit_identical(parameters_of(*by_fit, true), parameters_of(*by_trainer, true)));
+  REQUIRE(history.size() == result.history.size());
+  for (std::size_t e = 0; e < history.size(); ++e) {
+    CHECK(history[e].epoch == result.history[e].epoch);
+    CHECK(history[e].train_loss == result.history[e].train_loss);
+  }
 }

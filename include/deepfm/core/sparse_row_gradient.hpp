@@ -183,6 +183,8 @@ class SparseRowGradient {
   std::span<const T> row_gradient(std::size_t k) const noexcept {
     return {values_.data() + k * dim_, dim_};
   }
+  /// Every touched row's gradient, back to back in rows() order ([rows().size() x dim]).
+  std::span<const T> values() const noexcept { return values_; }
   /// Index of `row` among the touched rows (binary search), or kNoSlot.
   std::uint32_t slot(FeatureId row) const noexcept {
     const auto found = std::lower_bound(rows_.begin(), rows_.end(), row);

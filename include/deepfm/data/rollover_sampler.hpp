@@ -15,6 +15,15 @@
 
 namespace deepfm {
 
+/// Where a rollover batch order stands between epochs: what a RolloverSampler restarts from
+/// (the epoch loop keeps it between calls, a checkpoint in its file).
+struct BatchOrderPosition {
+  std::size_t rows = 0;                 ///< rows of the data set ordered (0: nothing yet)
+  std::size_t batch_size = 0;           ///< the batch size asked for
+  std::uint64_t next_epoch = 0;         ///< the next epoch's index
+  std::vector<std::uint32_t> leftover;  ///< the rows the next epoch opens with
+};
+
 /// Each epoch starts with the rows left over from the previous one, then a seeded
 /// Fisher–Yates permutation of all rows; it yields the full batches of that sequence and
 /// rolls the remainder into the next epoch. With fewer rows than one batch, an epoch is one

@@ -9,8 +9,15 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace deepfm::kernels::ref {
+
+/// std::isfinite as a comparison the compiler can vectorize (NaN compares false).
+template <typename T>
+inline bool is_finite(T x) noexcept {
+  return std::abs(x) <= std::numeric_limits<T>::max();
+}
 
 /// out[i, :] = table[ids[i], :] for i < n; rows of `dim` elements.
 template <typename T>
@@ -148,43 +155,68 @@ struct AdamStep {
 ///   m  = beta1 * m + one_minus_beta1 * g
 ///   v  = beta2 * v + one_minus_beta2 * g^2
 ///   p -= step_size * m / (sqrt(v) / bias2_sqrt + eps)
+/// Returns whether every p, m and v it wrote is finite (the step's check, at no extra pass).
 template <typename T>
-void adam_update(T* p, const T* grad, T* m, T* v, std::size_t n, const AdamStep<T>& s) noexcept {
+bool adam_update(T* p, const T* grad, T* m, T* v, std::size_t n, const AdamStep<T>& s) noexcept {
+  bool finite = true;
   for (std::size_t i = 0; i < n; ++i) {
     const T g = grad[i] + s.l2 * p[i];
     m[i] = s.beta1 * m[i] + s.one_minus_beta1 * g;
     v[i] = s.beta2 * v[i] + s.one_minus_beta2 * g * g;
     p[i] -= s.step_size * m[i] / (std::sqrt(v[i]) / s.bias2_sqrt + s.eps);
+    finite &= is_finite(p[i]) & is_finite(m[i]) & is_finite(v[i]);
   }
+  return finite;
 }
 
 /// adam_update with a zero gradient (an untouched embedding row), bit-identical to passing
 /// zeros, without the zeros.
 template <typename T>
-void adam_update_zero_grad(T* p, T* m, T* v, std::size_t n, const AdamStep<T>& s) noexcept {
+bool adam_update_zero_grad(T* p, T* m, T* v, std::size_t n, const AdamStep<T>& s) noexcept {
+  bool finite = true;
   for (std::size_t i = 0; i < n; ++i) {
     const T g = s.l2 * p[i];
     m[i] = s.beta1 * m[i] + s.one_minus_beta1 * g;
     v[i] = s.beta2 * v[i] + s.one_minus_beta2 * g * g;
     p[i] -= s.step_size * m[i] / (std::sqrt(v[i]) / s.bias2_sqrt + s.eps);
+    finite &= is_finite(p[i]) & is_finite(m[i]) & is_finite(v[i]);
   }
+  return finite;
 }
 
 /// Adagrad, as torch.optim.Adagrad (Duchi et al. 2011):
 ///   g = grad + l2 * p;  h += g^2;  p -= lr * g / (sqrt(h) + eps)
+/// Returns whether every p and h it wrote is finite.
 template <typename T>
-void adagrad_update(T* p, const T* grad, T* h, std::size_t n, T lr, T eps, T l2) noexcept {
+bool adagrad_update(T* p, const T* grad, T* h, std::size_t n, T lr, T eps, T l2) noexcept {
+  bool finite = true;
   for (std::size_t i = 0; i < n; ++i) {
     const T g = grad[i] + l2 * p[i];
     h[i] += g * g;
     p[i] -= lr * g / (std::sqrt(h[i]) + eps);
+    finite &= is_finite(p[i]) & is_finite(h[i]);
   }
+  return finite;
 }
 
-/// Plain SGD: p -= lr * (grad + l2 * p).
+/// Plain SGD: p -= lr * (grad + l2 * p). Returns whether every p it wrote is finite.
 template <typename T>
-void sgd_update(T* p, const T* grad, std::size_t n, T lr, T l2) noexcept {
-  for (std::size_t i = 0; i < n; ++i) p[i] -= lr * (grad[i] + l2 * p[i]);
+bool sgd_update(T* p, const T* grad, std::size_t n, T lr, T l2) noexcept {
+  bool finite = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    p[i] -= lr * (grad[i] + l2 * p[i]);
+    finite &= is_finite(p[i]);
+  }
+  return finite;
+}
+
+/// Whether all n values are finite: one branch-free pass (it vectorizes), for a buffer that
+/// must be checked whole before it is used; the caller looks for the culprit only on false.
+template <typename T>
+bool all_finite(const T* x, std::size_t n) noexcept {
+  bool finite = true;
+  for (std::size_t i = 0; i < n; ++i) finite &= is_finite(x[i]);
+  return finite;
 }
 
 }  // namespace deepfm::kernels::ref

@@ -1,13 +1,14 @@
 #pragma once
 /// @file
 /// What FM and DeepFM share: the embedding table, the first-order term, the FM interaction,
-/// an optional MLP, the flat dense-parameter buffer, the optimisers and the training loop.
+/// an optional MLP, the flat dense-parameter buffer, and the optimizer state of its
+/// parameters. The model computes (forward, backward, the three-part step); the epoch loop
+/// lives in train/ (train/epoch_loop.hpp, `fit` in train/fit.hpp).
 /// The logit of a sample x (F global feature ids) is
 ///   first_order(x) + fm(E[x]) [+ mlp(concat E[x])]
 /// where E is the one shared N x k factor table (Guo et al., IJCAI 2017, "DeepFM").
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -34,8 +35,7 @@
 #include "deepfm/metrics/epoch_stats.hpp"
 #include "deepfm/metrics/metrics.hpp"
 #include "deepfm/models/dense_parameters.hpp"
-#include "deepfm/optim/dense_optimizer.hpp"
-#include "deepfm/optim/row_optimizer.hpp"
+#include "deepfm/optim/ctr_optimizer.hpp"
 
 namespace deepfm {
 
@@ -70,10 +70,16 @@ class CtrModel {
   const std::vector<FeatureId>& offsets() const noexcept { return offsets_; }
   /// Rows of the embedding table: sum of field_dims.
   std::size_t table_rows() const noexcept { return embedding_.rows(); }
+  /// The seed of every random draw (init, dropout masks, batch order).
+  std::uint64_t seed() const noexcept { return seed_; }
   /// Optimiser steps taken so far.
   std::uint64_t step() const noexcept { return step_; }
   /// Epochs `fit` (or a trainer, through set_progress) has completed.
   std::uint64_t epochs_trained() const noexcept { return epochs_trained_; }
+  /// Counts one more epoch trained (what `fit` calls after each).
+  void count_epoch() noexcept { ++epochs_trained_; }
+  /// Where `fit`'s batch order stands, so that consecutive fit calls continue it.
+  BatchOrderPosition& batch_order() noexcept { return batch_order_; }
 
   /// Buffers of one forward (and backward) pass, grown to the largest batch seen. A caller
   /// that keeps one per thread makes loss and predict_logits allocate nothing once warm;
@@ -138,55 +144,16 @@ class CtrModel {
   void apply(const Gradients<T>& gradients) {
     const std::uint64_t t = step_ + 1;
     // A finite loss can still come with an overflowing gradient; nothing is applied then.
-    const char* unapplied = "; parameters left as they were before the step";
-    check_finite_dense(gradients.dense.span(), t, "the gradient of", unapplied);
-    check_finite_rows(gradients.embedding, t, "the gradient of embedding", unapplied);
-    check_finite_rows(gradients.first_order, t, "the gradient of first_order", unapplied);
-    dense_optimizer_.step(dense_.values(), gradients.dense.span(), t);
-    embedding_optimizer_.step(embedding_.weights(), gradients.embedding, t);
-    first_order_optimizer_.step(first_order_.table().weights(), gradients.first_order, t);
+    // One branch-free pass each; the culprit is looked for only when one fails.
+    if (!kernels::all_finite(gradients.dense.data(), gradients.dense.size()) ||
+        !kernels::all_finite(gradients.embedding.values().data(),
+                             gradients.embedding.values().size()) ||
+        !kernels::all_finite(gradients.first_order.values().data(),
+                             gradients.first_order.values().size()))
+      report_non_finite_gradient(gradients, t);
+    const bool finite = optimizer_.apply(parameters(), gradients, t);
     step_ = t;
-    check_applied_step(gradients, t);
-  }
-
-  /// Trains for options.epochs over `train` in d2l's rollover batch order. Consecutive calls
-  /// with the same number of rows and batch size continue that order (rows rolled over at the
-  /// end of one call open the next), so two calls of one epoch equal one call of two.
-  std::vector<EpochStats> fit(const Batch& train, const FitOptions& options = {}) {
-    validate(train);
-    if (options.validation) validate(*options.validation);
-    if (!sampler_ || sampler_->rows() != train.rows() ||
-        sampler_->requested_batch_size() != options.batch_size)
-      sampler_.emplace(train.rows(), options.batch_size, seed_, epochs_trained_);
-    RolloverSampler& sampler = *sampler_;
-    std::vector<FeatureId> batch_ids;
-    std::vector<float> batch_labels;
-    std::vector<EpochStats> history;
-    for (std::size_t e = 0; e < options.epochs; ++e) {
-      const auto start = std::chrono::steady_clock::now();
-      const std::vector<std::uint32_t> order = sampler.next_epoch();
-      const std::size_t batch_size = sampler.batch_size();
-      const std::size_t batches = order.size() / batch_size;
-      double loss_sum = 0;
-      for (std::size_t b = 0; b < batches; ++b) {
-        gather_batch(train, std::span(order).subspan(b * batch_size, batch_size), batch_ids,
-                     batch_labels);
-        loss_sum += train_step(Batch{batch_ids, batch_labels, fields()}, IdentityReducer{},
-                               BatchCheck::trusted);
-      }
-      ++epochs_trained_;
-      EpochStats stats;
-      stats.epoch = epochs_trained_;
-      stats.train_loss = loss_sum / static_cast<double>(batches);
-      stats.seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      stats.samples_per_second = static_cast<double>(order.size()) / std::max(stats.seconds, 1e-12);
-      if (options.validation) stats.validation = evaluate(*options.validation);
-      if (options.on_epoch) options.on_epoch(stats);
-      history.push_back(stats);
-    }
-    sync();
-    return history;
+    if (!finite) report_non_finite_step(gradients, t);
   }
 
   /// Loss of `batch` and the gradients of every parameter into the model's own Gradients,
@@ -257,17 +224,14 @@ class CtrModel {
   /// Throws NumericError if that leaves a non-finite value.
   void sync() {
     if (!needs_sync()) return;
-    embedding_optimizer_.catch_up(embedding_.weights(), step_);
-    first_order_optimizer_.catch_up(first_order_.table().weights(), step_);
+    optimizer_.catch_up(parameters(), step_);
     // The replayed zero-gradient steps rewrote rows no step check has read since they were
     // last touched; a file or an evaluation must not take a non-finite one on trust. (From
     // finite state the replay stays finite: a hit means the row was corrupt already.)
     check_tables_finite(step_,
                         "; found bringing every row up to date before an evaluation or a save");
   }
-  bool needs_sync() const noexcept {
-    return embedding_optimizer_.needs_catch_up() || first_order_optimizer_.needs_catch_up();
-  }
+  bool needs_sync() const noexcept { return optimizer_.needs_catch_up(); }
 
   // ---- state, for model files and checkpoints ----
   /// Calls visit(name, std::span<T>, is_parameter) for every parameter tensor and, with
@@ -282,12 +246,12 @@ class CtrModel {
     visit("first_order", first_order_weights(), true);
     visit("dense", dense_parameters(), true);
     if (!optimizer_state) return;
-    visit("dense.moment1", dense_optimizer_.first_moment(), false);
-    visit("dense.moment2", dense_optimizer_.second_moment(), false);
-    visit("embedding.moment1", embedding_optimizer_.first_moment(), false);
-    visit("embedding.moment2", embedding_optimizer_.second_moment(), false);
-    visit("first_order.moment1", first_order_optimizer_.first_moment(), false);
-    visit("first_order.moment2", first_order_optimizer_.second_moment(), false);
+    visit("dense.moment1", optimizer_.dense().first_moment(), false);
+    visit("dense.moment2", optimizer_.dense().second_moment(), false);
+    visit("embedding.moment1", optimizer_.embedding().first_moment(), false);
+    visit("embedding.moment2", optimizer_.embedding().second_moment(), false);
+    visit("first_order.moment1", optimizer_.first_order().first_moment(), false);
+    visit("first_order.moment2", optimizer_.first_order().second_moment(), false);
   }
 
   /// Sets the step and epoch counters after visit_state has written a saved state back
@@ -295,9 +259,8 @@ class CtrModel {
   void set_progress(std::uint64_t step, std::uint64_t epochs_trained) {
     step_ = step;
     epochs_trained_ = epochs_trained;
-    embedding_optimizer_.reset_step(step);
-    first_order_optimizer_.reset_step(step);
-    sampler_.reset();
+    optimizer_.reset_step(step);
+    batch_order_ = {};
   }
 
   // ---- parameters (read and write) ----
@@ -334,9 +297,7 @@ class CtrModel {
                                          seed)
                  : std::nullopt),
         dense_(layout(first_order_, mlp_)),
-        dense_optimizer_(optimizer, dense_.size()),
-        embedding_optimizer_(optimizer, embedding_.rows(), factors),
-        first_order_optimizer_(optimizer, embedding_.rows(), 1),
+        optimizer_(optimizer, dense_.size(), embedding_.rows(), factors),
         gradients_(make_gradients()) {
     bind_layers(gradients_.dense.data());
     embedding_.initialize(seed, tensor_id::kEmbedding);
@@ -485,8 +446,7 @@ class CtrModel {
           "(use make_gradients())");
     // Lazy-exact Adam: the batch's rows must hold their current (dense-mode) values before
     // the forward pass reads them.
-    embedding_optimizer_.catch_up_rows(embedding_.weights(), batch.ids, step_);
-    first_order_optimizer_.catch_up_rows(first_order_.table().weights(), batch.ids, step_);
+    optimizer_.catch_up_rows(parameters(), batch.ids, step_);
     out.dense.fill(T(0));
     out.embedding.clear();
     out.first_order.clear();
@@ -498,11 +458,33 @@ class CtrModel {
     return loss;
   }
 
-  /// After step t: finite gradients can still overflow a parameter (a learning rate far too
-  /// high), and a finite but huge gradient can overflow the optimizer's squared-gradient
-  /// state (Adam's v, Adagrad's sum), after which the updates round to 0 and the parameter
-  /// stops learning for good, silently. The dense layers and the rows the step touched are
-  /// read; rows it did not touch cannot become non-finite from finite state.
+  CtrParameters<T> parameters() noexcept {
+    return {dense_.values(), embedding_.weights(), first_order_.table().weights()};
+  }
+
+  /// Names the first non-finite gradient value and throws (only called when there is one).
+  [[noreturn]] void report_non_finite_gradient(const Gradients<T>& gradients,
+                                               std::uint64_t t) const {
+    const char* unapplied = "; parameters left as they were before the step";
+    check_finite_dense(gradients.dense.span(), t, "the gradient of", unapplied);
+    check_finite_rows(gradients.embedding, t, "the gradient of embedding", unapplied);
+    check_finite_rows(gradients.first_order, t, "the gradient of first_order", unapplied);
+    throw InternalError("a gradient was flagged non-finite, but no non-finite value was found");
+  }
+
+  /// After step t the optimizer flagged a non-finite value it wrote: finite gradients can
+  /// still overflow a parameter (a learning rate far too high), and a finite but huge
+  /// gradient can overflow the optimizer's squared-gradient state (Adam's v, Adagrad's sum),
+  /// after which the updates round to 0 and the parameter stops learning for good, silently.
+  /// Names the first culprit (the dense layers, then the rows the step touched) and throws.
+  [[noreturn]] void report_non_finite_step(const Gradients<T>& gradients, std::uint64_t t) {
+    check_applied_step(gradients, t);
+    // Dense Adam also steps the untouched rows; one of them was non-finite already.
+    check_tables_finite(t, "; found after the step: the table held a non-finite row already");
+    throw InternalError("step " + std::to_string(t) +
+                        " was flagged non-finite, but no non-finite value was found");
+  }
+
   void check_applied_step(const Gradients<T>& gradients, std::uint64_t t) const {
     const char* advice = "; the step has been applied: lower the learning rate";
     check_finite_dense(dense_.values(), t, "parameter", advice);
@@ -513,15 +495,15 @@ class CtrModel {
     const char* state_advice =
         "; the gradients are too large for this precision: lower the "
         "learning rate, or train in double";
-    check_finite_dense(dense_optimizer_.first_moment(), t, "optimizer state 1 of", state_advice);
-    check_finite_dense(dense_optimizer_.second_moment(), t, "optimizer state 2 of", state_advice);
-    check_finite_table_rows(embedding_optimizer_.first_moment(), gradients.embedding.rows(),
+    check_finite_dense(optimizer_.dense().first_moment(), t, "optimizer state 1 of", state_advice);
+    check_finite_dense(optimizer_.dense().second_moment(), t, "optimizer state 2 of", state_advice);
+    check_finite_table_rows(optimizer_.embedding().first_moment(), gradients.embedding.rows(),
                             factors_, t, "optimizer state 1 of embedding", state_advice);
-    check_finite_table_rows(embedding_optimizer_.second_moment(), gradients.embedding.rows(),
+    check_finite_table_rows(optimizer_.embedding().second_moment(), gradients.embedding.rows(),
                             factors_, t, "optimizer state 2 of embedding", state_advice);
-    check_finite_table_rows(first_order_optimizer_.first_moment(), gradients.first_order.rows(), 1,
+    check_finite_table_rows(optimizer_.first_order().first_moment(), gradients.first_order.rows(), 1,
                             t, "optimizer state 1 of first_order", state_advice);
-    check_finite_table_rows(first_order_optimizer_.second_moment(), gradients.first_order.rows(), 1,
+    check_finite_table_rows(optimizer_.first_order().second_moment(), gradients.first_order.rows(), 1,
                             t, "optimizer state 2 of first_order", state_advice);
   }
 
@@ -552,11 +534,11 @@ class CtrModel {
                         tail);
     };
     check(embedding_.weights(), factors_, "parameter embedding");
-    check(embedding_optimizer_.first_moment(), factors_, "optimizer state 1 of embedding");
-    check(embedding_optimizer_.second_moment(), factors_, "optimizer state 2 of embedding");
+    check(optimizer_.embedding().first_moment(), factors_, "optimizer state 1 of embedding");
+    check(optimizer_.embedding().second_moment(), factors_, "optimizer state 2 of embedding");
     check(first_order_.table().weights(), 1, "parameter first_order");
-    check(first_order_optimizer_.first_moment(), 1, "optimizer state 1 of first_order");
-    check(first_order_optimizer_.second_moment(), 1, "optimizer state 2 of first_order");
+    check(optimizer_.first_order().first_moment(), 1, "optimizer state 1 of first_order");
+    check(optimizer_.first_order().second_moment(), 1, "optimizer state 2 of first_order");
   }
 
   static void check_finite_rows(const SparseRowGradient<T>& gradient, std::uint64_t t,
@@ -591,13 +573,11 @@ class CtrModel {
   FMInteraction<T> fm_;
   std::optional<MLP<T>> mlp_;
   DenseParameters<T> dense_;
-  DenseOptimizer<T> dense_optimizer_;
-  RowOptimizer<T> embedding_optimizer_;
-  RowOptimizer<T> first_order_optimizer_;
+  CtrOptimizer<T> optimizer_;
   Gradients<T> gradients_;  ///< what train_step and compute_gradients(batch) fill
   BatchRows batch_rows_;    ///< the last batch's ids as sorted unique rows
   Workspace workspace_;
-  std::optional<RolloverSampler> sampler_;  ///< kept so consecutive fit calls continue
+  BatchOrderPosition batch_order_;  ///< where fit's batch order stands
   std::uint64_t step_ = 0;
   std::uint64_t epochs_trained_ = 0;
 };

@@ -24,23 +24,22 @@ class DenseOptimizer {
     if (config.kind == Optimizer::adam) second_moment_.resize(size);
   }
 
-  /// Applies step t (1-based) with gradient `gradients` to `parameters`.
-  void step(std::span<T> parameters, std::span<const T> gradients, std::uint64_t t) {
+  /// Applies step t (1-based) with gradient `gradients` to `parameters`. Returns whether
+  /// every parameter and moment it wrote is finite.
+  bool step(std::span<T> parameters, std::span<const T> gradients, std::uint64_t t) {
     DEEPFM_ASSERT(parameters.size() == gradients.size());
     const std::size_t n = parameters.size();
     switch (config_.kind) {
       case Optimizer::sgd:
-        kernels::sgd_update(parameters.data(), gradients.data(), n, lr(), l2());
-        break;
+        return kernels::sgd_update(parameters.data(), gradients.data(), n, lr(), l2());
       case Optimizer::adagrad:
-        kernels::adagrad_update(parameters.data(), gradients.data(), first_moment_.data(), n, lr(),
-                                static_cast<T>(config_.adagrad_eps), l2());
-        break;
+        return kernels::adagrad_update(parameters.data(), gradients.data(), first_moment_.data(),
+                                       n, lr(), static_cast<T>(config_.adagrad_eps), l2());
       case Optimizer::adam:
-        kernels::adam_update(parameters.data(), gradients.data(), first_moment_.data(),
-                             second_moment_.data(), n, schedule_.at(t));
-        break;
+        return kernels::adam_update(parameters.data(), gradients.data(), first_moment_.data(),
+                                    second_moment_.data(), n, schedule_.at(t));
     }
+    return true;
   }
 
   /// Adam's m (or Adagrad's accumulator); empty for SGD.

@@ -38,21 +38,22 @@ class RowOptimizer {
     if (lazy_exact()) last_step_.assign(rows, 0);
   }
 
-  /// Applies step t (1-based) to the table `weights` from `gradient`.
-  void step(std::span<T> weights, const SparseRowGradient<T>& gradient, std::uint64_t t) {
-    if (config_.kind == Optimizer::adam && config_.adam_mode == AdamMode::dense) {
-      dense_adam_step(weights, gradient, t);
-      return;
-    }
+  /// Applies step t (1-based) to the table `weights` from `gradient`. Returns whether every
+  /// value and moment it wrote is finite.
+  bool step(std::span<T> weights, const SparseRowGradient<T>& gradient, std::uint64_t t) {
+    if (config_.kind == Optimizer::adam && config_.adam_mode == AdamMode::dense)
+      return dense_adam_step(weights, gradient, t);
     const auto rows = gradient.rows();
     const kernels::AdamStep<T> constants =
         config_.kind == Optimizer::adam ? schedule_.at(t) : kernels::AdamStep<T>{};
+    bool finite = true;
     for (std::size_t k = 0; k < rows.size(); ++k) {
-      if (lazy_exact()) replay_to(weights, rows[k], t - 1);
-      update_row(weights, rows[k], gradient.row_gradient(k).data(), constants);
+      if (lazy_exact()) finite &= replay_to(weights, rows[k], t - 1);
+      finite &= update_row(weights, rows[k], gradient.row_gradient(k).data(), constants);
       if (lazy_exact()) last_step_[rows[k]] = t;
     }
     current_step_ = t;
+    return finite;
   }
 
   /// Brings every row of `weights` up to step t: a no-op except in lazy_exact mode.
@@ -97,38 +98,41 @@ class RowOptimizer {
   std::size_t offset(FeatureId row) const noexcept { return std::size_t{row} * dim_; }
 
   /// One row's update; `adam` holds step t's constants (Adam only).
-  void update_row(std::span<T> weights, FeatureId row, const T* grad,
+  bool update_row(std::span<T> weights, FeatureId row, const T* grad,
                   const kernels::AdamStep<T>& adam) {
     T* p = weights.data() + offset(row);
     switch (config_.kind) {
       case Optimizer::sgd:
-        kernels::sgd_update(p, grad, dim_, static_cast<T>(config_.lr), static_cast<T>(config_.l2));
-        break;
+        return kernels::sgd_update(p, grad, dim_, static_cast<T>(config_.lr),
+                                   static_cast<T>(config_.l2));
       case Optimizer::adagrad:
-        kernels::adagrad_update(p, grad, first_moment_.data() + offset(row), dim_,
-                                static_cast<T>(config_.lr), static_cast<T>(config_.adagrad_eps),
-                                static_cast<T>(config_.l2));
-        break;
+        return kernels::adagrad_update(p, grad, first_moment_.data() + offset(row), dim_,
+                                       static_cast<T>(config_.lr),
+                                       static_cast<T>(config_.adagrad_eps),
+                                       static_cast<T>(config_.l2));
       case Optimizer::adam:
-        kernels::adam_update(p, grad, first_moment_.data() + offset(row),
-                             second_moment_.data() + offset(row), dim_, adam);
-        break;
+        return kernels::adam_update(p, grad, first_moment_.data() + offset(row),
+                                    second_moment_.data() + offset(row), dim_, adam);
     }
+    return true;
   }
 
-  /// Zero-gradient Adam steps last_step+1 .. t for one row.
-  void replay_to(std::span<T> weights, FeatureId row, std::uint64_t t) {
+  /// Zero-gradient Adam steps last_step+1 .. t for one row; whether they stayed finite.
+  bool replay_to(std::span<T> weights, FeatureId row, std::uint64_t t) {
+    bool finite = true;
     for (std::uint64_t s = last_step_[row] + 1; s <= t; ++s)
-      kernels::adam_update_zero_grad(
+      finite &= kernels::adam_update_zero_grad(
           weights.data() + offset(row), first_moment_.data() + offset(row),
           second_moment_.data() + offset(row), dim_, schedule_.cached(s));
     if (last_step_[row] < t) last_step_[row] = t;
+    return finite;
   }
 
   /// Every row: the touched ones (sorted) with their gradient, the others with zero. The
   /// sorted rows are walked beside the table, so no per-row index is needed.
-  void dense_adam_step(std::span<T> weights, const SparseRowGradient<T>& gradient,
+  bool dense_adam_step(std::span<T> weights, const SparseRowGradient<T>& gradient,
                        std::uint64_t t) {
+    bool finite = true;
     const kernels::AdamStep<T> constants = schedule_.at(t);
     const std::span<const FeatureId> touched = gradient.rows();
     const std::size_t rows = weights.size() / dim_;
@@ -136,16 +140,17 @@ class RowOptimizer {
     for (std::size_t row = 0; row < rows; ++row) {
       const std::size_t at = row * dim_;
       if (next < touched.size() && touched[next] == row) {
-        kernels::adam_update(weights.data() + at, gradient.row_gradient(next).data(),
-                             first_moment_.data() + at, second_moment_.data() + at, dim_,
-                             constants);
+        finite &= kernels::adam_update(weights.data() + at, gradient.row_gradient(next).data(),
+                                       first_moment_.data() + at, second_moment_.data() + at,
+                                       dim_, constants);
         ++next;
       } else {
-        kernels::adam_update_zero_grad(weights.data() + at, first_moment_.data() + at,
-                                       second_moment_.data() + at, dim_, constants);
+        finite &= kernels::adam_update_zero_grad(weights.data() + at, first_moment_.data() + at,
+                                                 second_moment_.data() + at, dim_, constants);
       }
     }
     current_step_ = t;
+    return finite;
   }
 
   OptimizerConfig config_;

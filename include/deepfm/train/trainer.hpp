@@ -10,7 +10,6 @@
 /// moments, the step, and the sampler position (epoch, the rows it opened with, batches done).
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -28,6 +27,7 @@
 #include "deepfm/io/model_file.hpp"
 #include "deepfm/models/ctr_model.hpp"
 #include "deepfm/models/model_spec.hpp"
+#include "deepfm/train/epoch_loop.hpp"
 
 namespace deepfm {
 
@@ -102,56 +102,43 @@ class Trainer {
       throw InvalidArgument("early stopping needs a validation set (--valid or --valid-fraction)");
     // Checked once here; every batch is gathered from it, so the steps trust their batches.
     model_.check_batch(data.train);
-    std::vector<FeatureId> batch_ids;
-    std::vector<float> batch_labels;
     while (progress_.history.size() < options_.epochs && !early_stop_due()) {
       const std::size_t epoch = progress_.history.size() + 1;
       RolloverSampler sampler(data.train.rows(), options_.batch_size, spec_.seed,
                               progress_.sampler_epoch, progress_.epoch_leftover);
       const std::vector<std::uint32_t> order = sampler.next_epoch();
-      const std::size_t batch_size = sampler.batch_size();
-      const std::size_t batches = order.size() / batch_size;
+      EpochLoop<T> loop(model_, data.train, order, sampler.batch_size());
+      const std::size_t batches = loop.batches();
       if (callbacks.on_epoch_begin)
         callbacks.on_epoch_begin(epoch, options_.epochs, batches,
                                  static_cast<std::size_t>(progress_.batches_done));
-      const auto start = std::chrono::steady_clock::now();
-      const double seconds_before = progress_.epoch_seconds;
-      const auto elapsed = [&] {
-        return seconds_before +
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      };
-      std::size_t trained_here = 0;
-      for (auto b = static_cast<std::size_t>(progress_.batches_done); b < batches; ++b) {
-        gather_batch(data.train, std::span(order).subspan(b * batch_size, batch_size), batch_ids,
-                     batch_labels);
-        progress_.epoch_loss_sum +=
-            model_.train_step(Batch{batch_ids, batch_labels, data.train.fields}, IdentityReducer{},
-                              CtrModel<T>::BatchCheck::trusted);
-        progress_.batches_done = b + 1;
-        ++trained_here;
+      EpochProgress at{static_cast<std::size_t>(progress_.batches_done), progress_.epoch_loss_sum,
+                       progress_.epoch_seconds};
+      const EpochProgress resumed_at = at;
+      const bool finished = loop.run(at, [&](const EpochProgress& now) {
+        progress_.batches_done = now.batches_done;
+        progress_.epoch_loss_sum = now.loss_sum;
+        progress_.epoch_seconds = now.seconds;
+        const double mean_loss = now.loss_sum / static_cast<double>(now.batches_done);
         if (callbacks.on_step)
-          callbacks.on_step(b + 1, progress_.epoch_loss_sum / static_cast<double>(b + 1),
-                            static_cast<double>(trained_here * batch_size) /
-                                std::max(elapsed() - seconds_before, 1e-9));
-        if (b + 1 == batches) break;  // the epoch's end checkpoints (and stops) below
+          callbacks.on_step(now.batches_done, mean_loss,
+                            static_cast<double>((now.batches_done - resumed_at.batches_done) *
+                                                sampler.batch_size()) /
+                                std::max(now.seconds - resumed_at.seconds, 1e-9));
+        if (now.batches_done == batches) return true;  // the epoch's end checkpoints below
         const bool stop = callbacks.stop_requested && callbacks.stop_requested();
         if (stop ||
             (options_.checkpoint_every > 0 && model_.step() % options_.checkpoint_every == 0)) {
           // No checkpoint from an epoch already past the bound: judge its running mean first
           // (once it spans enough batches not to be one unlucky batch).
-          if (b + 1 >= kMinBatchesJudged)
-            check_divergence(epoch, progress_.epoch_loss_sum / static_cast<double>(b + 1));
-          progress_.epoch_seconds = elapsed();
+          if (now.batches_done >= kMinBatchesJudged) check_divergence(epoch, mean_loss);
           save_checkpoint(callbacks);
         }
-        if (stop) return finish(true);
-      }
+        return !stop;
+      });
+      if (!finished) return finish(true);
 
-      EpochStats stats;
-      stats.epoch = epoch;
-      stats.train_loss = progress_.epoch_loss_sum / static_cast<double>(batches);
-      stats.seconds = elapsed();
-      stats.samples_per_second = static_cast<double>(order.size()) / std::max(stats.seconds, 1e-9);
+      EpochStats stats = loop.stats(epoch, at);
       // Before anything is scored or saved, so the last checkpoint stays the last good state.
       check_divergence(epoch, stats.train_loss);
       if (data.validation) stats.validation = model_.evaluate(*data.validation);
