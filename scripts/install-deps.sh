@@ -2,19 +2,20 @@
 # Installs the Debian/Ubuntu packages deepfm needs, only those missing (apt-get; sudo when not
 # root). Works on Debian 12 and Ubuntu 22.04. One argument says for what:
 #   tool    the `deepfm` tool alone (the quick start's main job): compiler, CMake, Eigen,
-#           CLI11, zlib
+#           CLI11, zlib, xxHash
 #   tests   (the default) everything the test command builds and runs: clang++, Catch2,
-#           Google Benchmark, OpenMP for clang, and Debian's python3-torch for the PyTorch
-#           trajectory check (skipped where the package is not offered; DEEPFM_SKIP_TORCH=1
-#           leaves it out)
+#           nlohmann-json (the tests' strict JSON parser), Google Benchmark, OpenMP for clang,
+#           and Debian's python3-torch for the PyTorch trajectory check (skipped where the
+#           package is not offered; DEEPFM_SKIP_TORCH=1 leaves it out)
 #   python  python3-venv, for scripts/python-env.sh (the comparison scripts' environment)
 set -euo pipefail
 profile=${1:-tests}
 
-packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libcli11-dev zlib1g-dev)
+packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libcli11-dev zlib1g-dev
+          libxxhash-dev)
 case "$profile" in
   tool) ;;
-  tests) packages+=(catch2 libbenchmark-dev clang libomp-dev) ;;
+  tests) packages+=(catch2 nlohmann-json3-dev libbenchmark-dev clang libomp-dev) ;;
   python) packages=(python3 python3-venv) ;;
   *) echo "install-deps: unknown profile '$profile' (tool, tests or python)" >&2; exit 2 ;;
 esac

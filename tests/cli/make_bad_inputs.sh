@@ -22,9 +22,9 @@ if [ $# -ge 2 ]; then
   }
   cp "$model" bit_flipped.dfm
   flip bit_flipped.dfm $((size - 64)) 16
-  # Format version 1 -> 3 (the u32 at offset 8): a file "from another version".
+  # Format version 2 -> 3 (the u32 at offset 8): a file "from another version".
   cp "$model" other_version.dfm
-  flip other_version.dfm 8 2
+  flip other_version.dfm 8 1
   rm -f unreadable.dfm
   cp "$model" unreadable.dfm
   chmod 000 unreadable.dfm

@@ -283,8 +283,23 @@ TEST_CASE("binary dataset from a future version names both versions", "[data]") 
   std::memcpy(bytes.data() + 8, &future, 4);
   write_all(file, bytes);
   const std::string message = open_error(file);
-  CHECK_THAT(message, Catch::Contains("format version 2 is newer"));
-  CHECK_THAT(message, Catch::Contains("(version 1)"));
+  CHECK_THAT(message, Catch::Contains("format version 3 is newer"));
+  CHECK_THAT(message, Catch::Contains("(version 2)"));
+}
+
+TEST_CASE("binary dataset of format version 1 is refused as written by an older deepfm",
+          "[data]") {
+  // Version 1 had the same layout with deepfm's own hash as the checksum (XXH3 since 2).
+  ScratchDir dir("older");
+  const fs::path file = dir.path / "older.dfmd";
+  deepfm::write_binary_dataset(make_data(3), file);
+  auto bytes = read_all(file);
+  const std::uint32_t older = 1;
+  std::memcpy(bytes.data() + 8, &older, 4);
+  write_all(file, bytes);
+  const std::string message = open_error(file);
+  CHECK_THAT(message, Catch::Contains("format version 1 was written by an older deepfm"));
+  CHECK_THAT(message, Catch::Contains("re-encode"));
 }
 
 TEST_CASE("binary dataset other byte order and corrupt headers are DataErrors", "[data]") {

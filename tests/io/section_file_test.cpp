@@ -230,7 +230,7 @@ TEST_CASE("section file layout is pinned", "[section_file]") {
   // 16 header + 8 + 8 kind + 8 count + (8 + 8 name + 8 type + 8 count + 8 payload) + 8 checksum
   REQUIRE(bytes.size() == 88);
   CHECK(std::string(bytes.begin(), bytes.begin() + 8) == "DEEPFMMF");
-  CHECK(u32_at(8) == 1);
+  CHECK(u32_at(8) == 2);  // kSectionFileVersion: 2 since the checksum is XXH3
   CHECK(u32_at(12) == 0x01020304u);
   CHECK(u64_at(16) == 5);
   CHECK(std::string(bytes.begin() + 24, bytes.begin() + 32) == std::string("model\0\0\0", 8));
@@ -387,15 +387,21 @@ TEST_CASE("section file future versions and other byte orders are refused", "[se
   put_u32(future, 8, 7);
   reseal(future);
   write_bytes(path, future);
-  CHECK_THAT(open_error(path), Catch::Contains("format version 7; this build reads version 1") &&
+  CHECK_THAT(open_error(path), Catch::Contains("format version 7; this build reads version 2") &&
                                    Catch::Contains("newer deepfm"));
 
   // Unsealed, the same field reads as possible damage rather than a newer deepfm.
   future = bytes;
   put_u32(future, 8, 3);
   write_bytes(path, future);
-  CHECK_THAT(open_error(path), Catch::Contains("format version 3; this build reads version 1") &&
+  CHECK_THAT(open_error(path), Catch::Contains("format version 3; this build reads version 2") &&
                                    Catch::Contains("damaged"));
+  // Version 1 (deepfm's own hash before XXH3): refused as older, whatever its checksum says.
+  std::vector<unsigned char> older = bytes;
+  put_u32(older, 8, 1);
+  write_bytes(path, older);
+  CHECK_THAT(open_error(path), Catch::Contains("format version 1; this build reads version 2") &&
+                                   Catch::Contains("older deepfm"));
   std::vector<unsigned char> marked = bytes;
   put_u32(marked, 12, 0x01020305u);
   write_bytes(path, marked);

@@ -69,9 +69,11 @@ TEST_CASE("human formatting ignores the C locale", "[human_format][report]") {
     std::setlocale(LC_NUMERIC, "fr_FR.UTF-8");
   const std::string fixed = deepfm::fixed_text(0.5, 2);
   const std::string count = deepfm::human_count(1234);
+  const std::string bytes = deepfm::human_bytes(1500000000);
   std::setlocale(LC_NUMERIC, saved.c_str());
   CHECK(fixed == "0.50");
   CHECK(count == "1.23k");
+  CHECK(bytes == "1.50 GB");
 }
 
 TEST_CASE("human_bytes picks the unit", "[report]") {

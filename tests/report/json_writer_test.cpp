@@ -151,13 +151,18 @@ TEST_CASE("JsonObject doubles read back bit for bit", "[json][report]") {
   }
   JsonObject object;
   for (std::size_t i = 0; i < values.size(); ++i) object.add("v" + std::to_string(i), values[i]);
-  const JsonValue v = StrictJsonParser::parse(object.str());
+  const std::string text = object.str();
+  const JsonValue v = StrictJsonParser::parse(text);
   REQUIRE(v.keys.size() == values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
     INFO(v.values[i].text);
+    if (values[i] == 0.0) continue;  // the zeros: below
     CHECK(read_back_bits(v, "v" + std::to_string(i)) == std::bit_cast<std::uint64_t>(values[i]));
   }
-  CHECK(v.at("v1").text == "-0");  // the sign of zero survives
+  // "0" and "-0" are integer tokens, whose text the parser gives back from their value (0),
+  // so the sign of zero is checked in the written text.
+  CHECK(text.find(R"("v0":0,)") != std::string::npos);
+  CHECK(text.find(R"("v1":-0,)") != std::string::npos);  // the sign of zero survives
 }
 
 TEST_CASE("JsonObject floats read back exactly as floats", "[json][report]") {
@@ -269,7 +274,8 @@ TEST_CASE("the strict JSON checker rejects what JSON forbids", "[json][report]")
   for (const char* bad :
        {"{\"a\":NaN}", "{\"a\":nan}", "{\"a\":Infinity}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}",
         "{\"a\":1,}", "[1,]", "{\"a\":\"\t\"}", "{\"a\":\"\\x\"}", "{\"a\":1} x", "{a:1}",
-        "{\"a\":\"\xC0\xAF\"}", "{\"a\":\"\\ud800\"}", "{\"a\":-}", "{\"a\":1e}"}) {
+        "{\"a\":\"\xC0\xAF\"}", "{\"a\":\"\\ud800\"}", "{\"a\":-}", "{\"a\":1e}",
+        "{\"a\":\"\\udc00\"}", "{\"a\":+1}", "{\"a\":1}/**/", "\xEF\xBB\xBF{}", ""}) {
     INFO(bad);
     CHECK_THROWS(StrictJsonParser::parse(bad));
   }

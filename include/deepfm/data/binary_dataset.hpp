@@ -4,11 +4,13 @@
 /// checksummed file that training memory-maps, so a second run skips parsing and holds no
 /// text in memory. Linux/POSIX only (mmap, fsync, rename), as ARCHITECTURE targets.
 ///
-/// File layout, version 1. Integers are in the writing machine's byte order (the marker says
-/// which; a reader of the other order refuses the file) so that the mapping is used in place.
+/// File layout, version 2 (version 1 had the same layout with deepfm's own hand-written hash
+/// as the checksum; this build refuses it as written by an older deepfm). Integers are in the
+/// writing machine's byte order (the marker says which; a reader of the other order refuses
+/// the file) so that the mapping is used in place.
 ///   offset  size            content
 ///   0       8               magic "DEEPFMDS"
-///   8       4  u32          format version (1)
+///   8       4  u32          format version (2)
 ///   12      4  u32          byte-order marker 0x01020304
 ///   16      8  u64          rows
 ///   24      4  u32          fields (>= 1)
@@ -20,7 +22,8 @@
 ///   64      8 * fields      field_dims, u64 each (>= 1, sum <= 2^32)
 ///   ids_offset              u32 [rows x fields], row-major global ids (field offset applied)
 ///   labels_offset           float32 [rows], each exactly 0 or 1
-///   checksum_offset  8 u64  content_hash (data/content_hash.hpp) of bytes [0, checksum_offset)
+///   checksum_offset  8 u64  content_hash (data/content_hash.hpp, XXH3_64bits) of bytes
+///                           [0, checksum_offset)
 /// The file ends right after the checksum; padding bytes are zero. Labels are float32 (not
 /// u8) so that labels() is a span over the mapping, like ids(): 3 bytes per row against
 /// 4 * fields per row of ids.
@@ -54,8 +57,9 @@
 
 namespace deepfm {
 
-/// The format version this build writes and the newest it reads.
-inline constexpr std::uint32_t kBinaryDatasetVersion = 1;
+/// The format version this build writes and the only one it reads. 2: the checksum is XXH3
+/// (version 1 used deepfm's own hash, which this build no longer has).
+inline constexpr std::uint32_t kBinaryDatasetVersion = 2;
 /// The 8 bytes every binary data set starts with.
 inline constexpr std::array<char, 8> kBinaryDatasetMagic = {'D', 'E', 'E', 'P', 'F', 'M', 'D', 'S'};
 /// Written as a native u32; read back as 0x04030201 on a machine of the other byte order.
@@ -426,6 +430,10 @@ class MappedDataset {
         fail("format version " + std::to_string(header.version) +
              " is newer than this build reads (version " + std::to_string(kBinaryDatasetVersion) +
              "); upgrade deepfm or re-encode the input");
+      if (header.version == 1)
+        fail("format version 1 was written by an older deepfm, whose checksum this build no "
+             "longer computes (this build reads version " +
+             std::to_string(kBinaryDatasetVersion) + "); re-encode the input");
       fail("unsupported format version " + std::to_string(header.version) + " (this build reads " +
            std::to_string(kBinaryDatasetVersion) + ")");
     }

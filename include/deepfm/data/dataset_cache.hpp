@@ -10,7 +10,9 @@
 ///   ++ u64 len(options) ++ options ++ u64 kBinaryDatasetVersion
 /// `options` is the caller's canonical string of everything else the encoding depends on
 /// (format, min_count, hash buckets, strictness, ... and, for a test file, the training file's
-/// digest, since the vocabulary comes from it). Entry file: `<stem>-<16 lowercase hex>.dfmd`,
+/// digest, since the vocabulary comes from it). Both the hash (XXH3 since format version 2)
+/// and the version are in the key, so entries of an older deepfm are never looked up: they
+/// stay in the folder, unused, until it is cleared. Entry file: `<stem>-<16 lowercase hex>.dfmd`,
 /// where stem is the input's file stem with characters outside [A-Za-z0-9._-] made '_'.
 
 #include <cstdint>

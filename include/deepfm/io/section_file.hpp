@@ -4,8 +4,10 @@
 /// format version and a checksum, written atomically (core/atomic_file.hpp) and read back
 /// through a read-only mapping. What goes into a model file is model_file.hpp's business.
 ///
-/// Layout, version 1. Little-endian; every field starts at a multiple of 8, so a payload can
-/// be used in place from the mapping.
+/// Layout, version 2 (version 1 had the same layout, sealed by deepfm's own hand-written hash;
+/// XXH3 replaced it, and this build refuses version 1 files as written by an older deepfm).
+/// Little-endian; every field starts at a multiple of 8, so a payload can be used in place
+/// from the mapping.
 ///   offset  size  content
 ///   0       8     magic "DEEPFMMF"
 ///   8       4     u32 format version (kSectionFileVersion)
@@ -18,7 +20,8 @@
 ///                   u64 element count C
 ///                   C elements (bytes, text: 1 byte; f32, u32: 4; f64, u64: 8), zero-padded
 ///                   to a multiple of 8
-///   end-8   8     u64 checksum: ContentHasher (data/content_hash.hpp) of every byte before it
+///   end-8   8     u64 checksum: ContentHasher (data/content_hash.hpp, XXH3_64bits) of every
+///                 byte before it
 /// Names are unique within a file. The file ends right after the checksum.
 ///
 /// Reading checks, in order: the magic ("not a deepfm model file"), the byte-order mark and
@@ -62,8 +65,9 @@ static_assert(std::endian::native == std::endian::little,
 
 /// The 8 bytes every model file and checkpoint starts with.
 inline constexpr char kSectionFileMagic[8] = {'D', 'E', 'E', 'P', 'F', 'M', 'M', 'F'};
-/// The format version this build writes and the only one it reads.
-inline constexpr std::uint32_t kSectionFileVersion = 1;
+/// The format version this build writes and the only one it reads. 2: the checksum is XXH3
+/// (version 1 used deepfm's own hash, which this build no longer has).
+inline constexpr std::uint32_t kSectionFileVersion = 2;
 /// Written as a native u32; reads 0x04030201 on a machine of the other byte order.
 inline constexpr std::uint32_t kSectionFileByteOrder = 0x01020304u;
 
@@ -421,7 +425,10 @@ class SectionFileReader {
                         ")");
     std::string what = "format version " + std::to_string(version) + "; this build reads version " +
                        std::to_string(kSectionFileVersion);
-    if (!sealed)
+    if (version == 1)  // sealed by the old hash, which this build cannot check
+      what += " (written by an older deepfm, whose checksum this build no longer computes: "
+              "train the model again)";
+    else if (!sealed)
       what += " (or the file is damaged: its checksum does not match)";
     else if (version > kSectionFileVersion)
       what += " (written by a newer deepfm)";

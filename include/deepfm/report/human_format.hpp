@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <system_error>
 
@@ -65,19 +64,14 @@ inline std::string clock_duration(double seconds) {
   return std::to_string(minutes) + ":" + two_digits(secs);
 }
 
-/// "1.5 GB", "12.3 MB", "512 kB", "100 B".
+/// "1.50 GB", "12.3 MB", "512 kB", "100 B" (through fixed_text: a decimal point whatever the
+/// C locale, where snprintf's %f would follow LC_NUMERIC).
 inline std::string human_bytes(std::uint64_t bytes) {
-  char text[32];
   const auto value = static_cast<double>(bytes);
-  if (bytes >= 1000000000ull)
-    std::snprintf(text, sizeof text, "%.2f GB", value / 1e9);
-  else if (bytes >= 1000000ull)
-    std::snprintf(text, sizeof text, "%.1f MB", value / 1e6);
-  else if (bytes >= 1000ull)
-    std::snprintf(text, sizeof text, "%.0f kB", value / 1e3);
-  else
-    std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
-  return text;
+  if (bytes >= 1000000000ull) return fixed_text(value / 1e9, 2) + " GB";
+  if (bytes >= 1000000ull) return fixed_text(value / 1e6, 1) + " MB";
+  if (bytes >= 1000ull) return fixed_text(value / 1e3, 0) + " kB";
+  return std::to_string(bytes) + " B";
 }
 
 }  // namespace deepfm
