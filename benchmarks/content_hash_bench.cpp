@@ -144,14 +144,14 @@ void BM_XXH64_OneShot(benchmark::State& state) {
   set_bytes(state, data.size());
 }
 
-void sizes(benchmark::internal::Benchmark* b) {
-  b->Arg(4 << 10)->Arg(1 << 20)->Arg(64 << 20);
-}
+void sizes(benchmark::internal::Benchmark* b) { b->Arg(4 << 10)->Arg(1 << 20)->Arg(64 << 20); }
 
 }  // namespace
 
 BENCHMARK_TEMPLATE(BM_Streaming, LegacyHasher)->Name("Legacy_Stream64K")->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_Streaming, deepfm::ContentHasher)->Name("ContentHasher_Stream64K")->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_Streaming, deepfm::ContentHasher)
+    ->Name("ContentHasher_Stream64K")
+    ->Apply(sizes);
 BENCHMARK(BM_ContentHash)->Apply(sizes);
 BENCHMARK(BM_XXH3_OneShot)->Apply(sizes);
 BENCHMARK(BM_XXH3_Stream64K)->Apply(sizes);

@@ -29,10 +29,11 @@ deepfm::Metrics train_and_report(Model& model, const char* name, const deepfm::B
                 stats.validation->auc.value_or(0.5), stats.samples_per_second);
     std::fflush(stdout);
   };
-  deepfm::fit(model, train, {.epochs = options.epochs,
-                    .batch_size = options.batch,
-                    .validation = test,
-                    .on_epoch = report});
+  deepfm::fit(model, train,
+              {.epochs = options.epochs,
+               .batch_size = options.batch,
+               .validation = test,
+               .on_epoch = report});
   return model.evaluate(test);
 }
 

@@ -25,11 +25,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deepfm/data/encoder.hpp>
-#include <deepfm/train/fit.hpp>
 #include <deepfm/data/reader_options.hpp>
 #include <deepfm/data/rollover_sampler.hpp>
 #include <deepfm/models/deepfm.hpp>
 #include <deepfm/models/fm.hpp>
+#include <deepfm/train/fit.hpp>
 #include <exception>
 #include <filesystem>
 #include <fstream>

@@ -287,8 +287,7 @@ TEST_CASE("binary dataset from a future version names both versions", "[data]") 
   CHECK_THAT(message, Catch::Contains("(version 2)"));
 }
 
-TEST_CASE("binary dataset of format version 1 is refused as written by an older deepfm",
-          "[data]") {
+TEST_CASE("binary dataset of format version 1 is refused as written by an older deepfm", "[data]") {
   // Version 1 had the same layout with deepfm's own hash as the checksum (XXH3 since 2).
   ScratchDir dir("older");
   const fs::path file = dir.path / "older.dfmd";

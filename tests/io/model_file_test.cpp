@@ -4,9 +4,9 @@
 
 #include <cstring>
 #include <deepfm/data/synthetic.hpp>
-#include <deepfm/train/fit.hpp>
 #include <deepfm/io/model_file.hpp>
 #include <deepfm/io/section_file.hpp>
+#include <deepfm/train/fit.hpp>
 #include <filesystem>
 #include <fstream>
 #include <limits>

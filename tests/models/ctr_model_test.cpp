@@ -222,7 +222,8 @@ TEMPLATE_TEST_CASE(
       CHECK(model.step() == 1);
       CHECK(Snapshot<T>(model) == before);
       // fit() stops the same way, with nothing applied.
-      CHECK_THROWS_AS(deepfm::fit(model, good_batch(), {.epochs = 1, .batch_size = 4}), NumericError);
+      CHECK_THROWS_AS(deepfm::fit(model, good_batch(), {.epochs = 1, .batch_size = 4}),
+                      NumericError);
       CHECK(model.step() == 1);
       CHECK(Snapshot<T>(model) == before);
     }

@@ -36,12 +36,14 @@ struct Buffers {
 Gradients<double> gradients_for(std::uint64_t t) {
   Gradients<double> g;
   g.dense.resize(kDense);
-  const std::vector<double> dense = deepfm::test::random_values<double>(kDense, static_cast<std::uint16_t>(10 + t));
+  const std::vector<double> dense =
+      deepfm::test::random_values<double>(kDense, static_cast<std::uint16_t>(10 + t));
   std::copy(dense.begin(), dense.end(), g.dense.data());
   const std::vector<FeatureId> ids = {FeatureId(t % kRows), 4, FeatureId(t % kRows)};
   g.embedding = deepfm::SparseRowGradient<double>(kRows, kFactors);
   g.first_order = deepfm::SparseRowGradient<double>(kRows, 1);
-  const std::vector<double> diffs = deepfm::test::random_values<double>(ids.size() * kFactors, static_cast<std::uint16_t>(t));
+  const std::vector<double> diffs =
+      deepfm::test::random_values<double>(ids.size() * kFactors, static_cast<std::uint16_t>(t));
   g.embedding.accumulate(ids.data(), diffs.data(), ids.size());
   g.first_order.accumulate(ids.data(), diffs.data(), ids.size());
   return g;

@@ -271,11 +271,27 @@ TEST_CASE("add_metrics nests a set under its key", "[json][report]") {
 
 TEST_CASE("the strict JSON checker rejects what JSON forbids", "[json][report]") {
   // The checker above is only as good as its rejections.
-  for (const char* bad :
-       {"{\"a\":NaN}", "{\"a\":nan}", "{\"a\":Infinity}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}",
-        "{\"a\":1,}", "[1,]", "{\"a\":\"\t\"}", "{\"a\":\"\\x\"}", "{\"a\":1} x", "{a:1}",
-        "{\"a\":\"\xC0\xAF\"}", "{\"a\":\"\\ud800\"}", "{\"a\":-}", "{\"a\":1e}",
-        "{\"a\":\"\\udc00\"}", "{\"a\":+1}", "{\"a\":1}/**/", "\xEF\xBB\xBF{}", ""}) {
+  for (const char* bad : {"{\"a\":NaN}",
+                          "{\"a\":nan}",
+                          "{\"a\":Infinity}",
+                          "{\"a\":01}",
+                          "{\"a\":1.}",
+                          "{\"a\":.5}",
+                          "{\"a\":1,}",
+                          "[1,]",
+                          "{\"a\":\"\t\"}",
+                          "{\"a\":\"\\x\"}",
+                          "{\"a\":1} x",
+                          "{a:1}",
+                          "{\"a\":\"\xC0\xAF\"}",
+                          "{\"a\":\"\\ud800\"}",
+                          "{\"a\":-}",
+                          "{\"a\":1e}",
+                          "{\"a\":\"\\udc00\"}",
+                          "{\"a\":+1}",
+                          "{\"a\":1}/**/",
+                          "\xEF\xBB\xBF{}",
+                          ""}) {
     INFO(bad);
     CHECK_THROWS(StrictJsonParser::parse(bad));
   }

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstring>
 #include <deepfm/data/synthetic.hpp>
-#include <deepfm/train/fit.hpp>
 #include <deepfm/serve/predictor.hpp>
+#include <deepfm/train/fit.hpp>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -222,7 +222,7 @@ std::filesystem::path save_model_for(const deepfm::test::ScratchDir& dir, const 
   spec.factors = 2;
   auto model = deepfm::make_model<float>(spec);
   deepfm::fit(*model, deepfm::Batch{encoded.ids, encoded.labels, vocabulary.fields()},
-             {.epochs = 1, .batch_size = 4});
+              {.epochs = 1, .batch_size = 4});
   const std::filesystem::path path = dir.path / (name + ".dfm");
   deepfm::save_model_file<float>(path, *model, spec, reader, vocabulary);
   return path;

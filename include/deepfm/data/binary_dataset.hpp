@@ -431,9 +431,10 @@ class MappedDataset {
              " is newer than this build reads (version " + std::to_string(kBinaryDatasetVersion) +
              "); upgrade deepfm or re-encode the input");
       if (header.version == 1)
-        fail("format version 1 was written by an older deepfm, whose checksum this build no "
-             "longer computes (this build reads version " +
-             std::to_string(kBinaryDatasetVersion) + "); re-encode the input");
+        fail(
+            "format version 1 was written by an older deepfm, whose checksum this build no "
+            "longer computes (this build reads version " +
+            std::to_string(kBinaryDatasetVersion) + "); re-encode the input");
       fail("unsupported format version " + std::to_string(header.version) + " (this build reads " +
            std::to_string(kBinaryDatasetVersion) + ")");
     }

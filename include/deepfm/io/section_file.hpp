@@ -426,8 +426,9 @@ class SectionFileReader {
     std::string what = "format version " + std::to_string(version) + "; this build reads version " +
                        std::to_string(kSectionFileVersion);
     if (version == 1)  // sealed by the old hash, which this build cannot check
-      what += " (written by an older deepfm, whose checksum this build no longer computes: "
-              "train the model again)";
+      what +=
+          " (written by an older deepfm, whose checksum this build no longer computes: "
+          "train the model again)";
     else if (!sealed)
       what += " (or the file is damaged: its checksum does not match)";
     else if (version > kSectionFileVersion)

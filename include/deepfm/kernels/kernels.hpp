@@ -12,8 +12,8 @@ namespace deepfm::kernels {
 using ref::adagrad_update;
 using ref::adam_update;
 using ref::adam_update_zero_grad;
-using ref::all_finite;
 using ref::AdamStep;
+using ref::all_finite;
 using ref::axpy;
 using ref::bce_with_logit;
 using ref::bce_with_logits_backward;

@@ -501,10 +501,10 @@ class CtrModel {
                             factors_, t, "optimizer state 1 of embedding", state_advice);
     check_finite_table_rows(optimizer_.embedding().second_moment(), gradients.embedding.rows(),
                             factors_, t, "optimizer state 2 of embedding", state_advice);
-    check_finite_table_rows(optimizer_.first_order().first_moment(), gradients.first_order.rows(), 1,
-                            t, "optimizer state 1 of first_order", state_advice);
-    check_finite_table_rows(optimizer_.first_order().second_moment(), gradients.first_order.rows(), 1,
-                            t, "optimizer state 2 of first_order", state_advice);
+    check_finite_table_rows(optimizer_.first_order().first_moment(), gradients.first_order.rows(),
+                            1, t, "optimizer state 1 of first_order", state_advice);
+    check_finite_table_rows(optimizer_.first_order().second_moment(), gradients.first_order.rows(),
+                            1, t, "optimizer state 2 of first_order", state_advice);
   }
 
   [[noreturn]] static void numeric_failure(std::uint64_t t, const std::string& what, T value,

@@ -33,8 +33,8 @@ class DenseOptimizer {
       case Optimizer::sgd:
         return kernels::sgd_update(parameters.data(), gradients.data(), n, lr(), l2());
       case Optimizer::adagrad:
-        return kernels::adagrad_update(parameters.data(), gradients.data(), first_moment_.data(),
-                                       n, lr(), static_cast<T>(config_.adagrad_eps), l2());
+        return kernels::adagrad_update(parameters.data(), gradients.data(), first_moment_.data(), n,
+                                       lr(), static_cast<T>(config_.adagrad_eps), l2());
       case Optimizer::adam:
         return kernels::adam_update(parameters.data(), gradients.data(), first_moment_.data(),
                                     second_moment_.data(), n, schedule_.at(t));

@@ -106,10 +106,9 @@ class RowOptimizer {
         return kernels::sgd_update(p, grad, dim_, static_cast<T>(config_.lr),
                                    static_cast<T>(config_.l2));
       case Optimizer::adagrad:
-        return kernels::adagrad_update(p, grad, first_moment_.data() + offset(row), dim_,
-                                       static_cast<T>(config_.lr),
-                                       static_cast<T>(config_.adagrad_eps),
-                                       static_cast<T>(config_.l2));
+        return kernels::adagrad_update(
+            p, grad, first_moment_.data() + offset(row), dim_, static_cast<T>(config_.lr),
+            static_cast<T>(config_.adagrad_eps), static_cast<T>(config_.l2));
       case Optimizer::adam:
         return kernels::adam_update(p, grad, first_moment_.data() + offset(row),
                                     second_moment_.data() + offset(row), dim_, adam);
@@ -141,8 +140,8 @@ class RowOptimizer {
       const std::size_t at = row * dim_;
       if (next < touched.size() && touched[next] == row) {
         finite &= kernels::adam_update(weights.data() + at, gradient.row_gradient(next).data(),
-                                       first_moment_.data() + at, second_moment_.data() + at,
-                                       dim_, constants);
+                                       first_moment_.data() + at, second_moment_.data() + at, dim_,
+                                       constants);
         ++next;
       } else {
         finite &= kernels::adam_update_zero_grad(weights.data() + at, first_moment_.data() + at,

@@ -49,8 +49,7 @@ class EpochLoop {
       gather_batch(data_, order_.subspan(progress.batches_done * batch_size_, batch_size_),
                    batch_ids_, batch_labels_);
       progress.loss_sum += model_.train_step(Batch{batch_ids_, batch_labels_, data_.fields},
-                                             IdentityReducer{},
-                                             CtrModel<T>::BatchCheck::trusted);
+                                             IdentityReducer{}, CtrModel<T>::BatchCheck::trusted);
       ++progress.batches_done;
       progress.seconds =
           seconds_before +

@@ -22,7 +22,8 @@ namespace deepfm {
 /// the next; the model keeps the position), so two calls of one epoch equal one of two.
 /// Leaves the model synced (lazy-exact rows brought up to date).
 template <typename T>
-std::vector<EpochStats> fit(CtrModel<T>& model, const Batch& train, const FitOptions& options = {}) {
+std::vector<EpochStats> fit(CtrModel<T>& model, const Batch& train,
+                            const FitOptions& options = {}) {
   model.check_batch(train);
   if (options.validation) model.check_batch(*options.validation);
   BatchOrderPosition& position = model.batch_order();
