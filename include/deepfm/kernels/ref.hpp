@@ -164,7 +164,9 @@ bool adam_update(T* p, const T* grad, T* m, T* v, std::size_t n, const AdamStep<
     m[i] = s.beta1 * m[i] + s.one_minus_beta1 * g;
     v[i] = s.beta2 * v[i] + s.one_minus_beta2 * g * g;
     p[i] -= s.step_size * m[i] / (std::sqrt(v[i]) / s.bias2_sqrt + s.eps);
-    finite &= is_finite(p[i]) & is_finite(m[i]) & is_finite(v[i]);
+    finite &= is_finite(p[i]);
+    finite &= is_finite(m[i]);
+    finite &= is_finite(v[i]);
   }
   return finite;
 }
@@ -179,7 +181,9 @@ bool adam_update_zero_grad(T* p, T* m, T* v, std::size_t n, const AdamStep<T>& s
     m[i] = s.beta1 * m[i] + s.one_minus_beta1 * g;
     v[i] = s.beta2 * v[i] + s.one_minus_beta2 * g * g;
     p[i] -= s.step_size * m[i] / (std::sqrt(v[i]) / s.bias2_sqrt + s.eps);
-    finite &= is_finite(p[i]) & is_finite(m[i]) & is_finite(v[i]);
+    finite &= is_finite(p[i]);
+    finite &= is_finite(m[i]);
+    finite &= is_finite(v[i]);
   }
   return finite;
 }
@@ -194,7 +198,8 @@ bool adagrad_update(T* p, const T* grad, T* h, std::size_t n, T lr, T eps, T l2)
     const T g = grad[i] + l2 * p[i];
     h[i] += g * g;
     p[i] -= lr * g / (std::sqrt(h[i]) + eps);
-    finite &= is_finite(p[i]) & is_finite(h[i]);
+    finite &= is_finite(p[i]);
+    finite &= is_finite(h[i]);
   }
   return finite;
 }
