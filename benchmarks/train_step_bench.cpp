@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "d2l_shapes.hpp"
+
 namespace {
 
-// The 34 field dims of d2l's CTR data (its test split encoded as a training file, sum 891).
-const std::vector<std::size_t> kD2lFieldDims = {7,  4, 8,  31, 127, 18, 14, 8,  4,  208, 1,  4,
-                                                66, 1, 2,  3,  104, 1,  1,  1,  7,  8,   11, 23,
-                                                1,  2, 83, 14, 1,   24, 24, 27, 28, 25};
+using deepfm_bench::kD2lFieldDims;
+
 // A Criteo-like table: 39 fields of 25,600 values (~1M rows), where dense Adam's O(table)
 // step shows against the lazy modes' O(batch).
 const std::vector<std::size_t> kLargeFieldDims(39, 25600);
