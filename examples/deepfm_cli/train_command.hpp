@@ -656,9 +656,9 @@ inline deepfm::TrainResult run_trainer(const TrainPlan& plan, PreparedRun& run,
 inline int report_interruption(const TrainPlan& plan, const PreparedRun& run,
                                const StopSignals& signals) {
   const deepfm::TrainingProgress& at = run.trainer->progress();
-  const std::string where = at.batches_done > 0
+  const std::string where = at.epoch.batches_done > 0
                                 ? "in epoch " + std::to_string(at.history.size() + 1) +
-                                      " after batch " + std::to_string(at.batches_done)
+                                      " after batch " + std::to_string(at.epoch.batches_done)
                                 : "after epoch " + std::to_string(at.history.size());
   const std::string kept =
       run.checkpoints

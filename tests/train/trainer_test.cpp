@@ -280,12 +280,12 @@ TEST_CASE("Trainer stops a diverging run and names the learning rate", "[train][
   REQUIRE(saved.progress.has_value());
   CHECK(saved.progress->history.size() == 2);
   if (every == 0) {
-    CHECK(saved.progress->batches_done == 0);  // epoch 2's: epoch 3 stopped before its own
+    CHECK(saved.progress->epoch.batches_done == 0);  // epoch 2's: epoch 3 stopped before its own
   } else {
     // The running mean is judged from the 8th batch on: the checkpoint due at step 48 (8
     // batches into epoch 3) is refused, so the last one is step 45's. Without the mid-epoch
     // check the run would have gone on to step 57's.
-    CHECK(saved.progress->batches_done == 5);
+    CHECK(saved.progress->epoch.batches_done == 5);
   }
 }
 

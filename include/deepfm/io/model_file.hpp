@@ -38,6 +38,7 @@
 #include "deepfm/data/reader_options.hpp"
 #include "deepfm/data/vocabulary.hpp"
 #include "deepfm/io/section_file.hpp"
+#include "deepfm/metrics/epoch_stats.hpp"
 #include "deepfm/models/ctr_model.hpp"
 #include "deepfm/models/memory_estimate.hpp"
 #include "deepfm/models/model_spec.hpp"
@@ -49,9 +50,7 @@ namespace deepfm {
 struct TrainingProgress {
   std::uint64_t sampler_epoch = 0;            ///< the current epoch's index in the sampler
   std::vector<std::uint32_t> epoch_leftover;  ///< the rows the current epoch opened with
-  std::uint64_t batches_done = 0;             ///< batches of the current epoch already trained
-  double epoch_loss_sum = 0;                  ///< their summed losses
-  double epoch_seconds = 0;                   ///< time spent on them
+  EpochProgress epoch;                        ///< how far the current epoch has come
   std::vector<EpochStats> history;            ///< the epochs completed, in order
   double best_auc = -1;                       ///< early stopping: best validation AUC so far
   std::uint64_t best_epoch = 0;               ///< its epoch (0: none yet)
@@ -201,9 +200,9 @@ inline std::string progress_text(std::uint64_t step, std::uint64_t epochs,
   text += "step=" + std::to_string(step) + "\n";
   text += "epochs_trained=" + std::to_string(epochs) + "\n";
   text += "sampler_epoch=" + std::to_string(progress.sampler_epoch) + "\n";
-  text += "batches_done=" + std::to_string(progress.batches_done) + "\n";
-  text += "epoch_loss_sum=" + exact_text(progress.epoch_loss_sum) + "\n";
-  text += "epoch_seconds=" + exact_text(progress.epoch_seconds) + "\n";
+  text += "batches_done=" + std::to_string(progress.epoch.batches_done) + "\n";
+  text += "epoch_loss_sum=" + exact_text(progress.epoch.loss_sum) + "\n";
+  text += "epoch_seconds=" + exact_text(progress.epoch.seconds) + "\n";
   text += "best_auc=" + exact_text(progress.best_auc) + "\n";
   text += "best_epoch=" + std::to_string(progress.best_epoch) + "\n";
   text += "data=" + escape_text(progress.data_fingerprint) + "\n";
@@ -390,9 +389,9 @@ LoadedModel<T> load_model_file(const std::filesystem::path& path) {
     step = in.u64("step");
     epochs = in.u64("epochs_trained");
     progress.sampler_epoch = in.u64("sampler_epoch");
-    progress.batches_done = in.u64("batches_done");
-    progress.epoch_loss_sum = in.real("epoch_loss_sum");
-    progress.epoch_seconds = in.real("epoch_seconds");
+    progress.epoch.batches_done = static_cast<std::size_t>(in.u64("batches_done"));
+    progress.epoch.loss_sum = in.real("epoch_loss_sum");
+    progress.epoch.seconds = in.real("epoch_seconds");
     progress.best_auc = in.real("best_auc");
     progress.best_epoch = in.u64("best_epoch");
     progress.data_fingerprint = detail::unescape_text(in.text("data"));

@@ -11,6 +11,14 @@
 
 namespace deepfm {
 
+/// How far an epoch has come: what the epoch loop updates after every step, and what a
+/// checkpoint saves so that a resumed epoch goes on from there.
+struct EpochProgress {
+  std::size_t batches_done = 0;  ///< batches of the epoch already trained
+  double loss_sum = 0;           ///< their summed mean losses
+  double seconds = 0;            ///< time spent on them
+};
+
 /// What one epoch of training did.
 struct EpochStats {
   std::size_t epoch = 0;  ///< 1-based, counting every epoch this model trained

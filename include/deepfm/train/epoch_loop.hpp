@@ -19,13 +19,6 @@
 
 namespace deepfm {
 
-/// How far an epoch has come: a resumed epoch starts from a checkpoint's.
-struct EpochProgress {
-  std::size_t batches_done = 0;  ///< batches of the epoch already trained
-  double loss_sum = 0;           ///< their summed mean losses
-  double seconds = 0;            ///< time spent on them
-};
-
 /// One epoch of `data` in `order` (back-to-back batches of `batch_size` rows, as
 /// RolloverSampler::next_epoch yields them). `data` must have passed check_batch: the
 /// batches gathered from it are trusted.

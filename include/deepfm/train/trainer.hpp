@@ -110,15 +110,9 @@ class Trainer {
       EpochLoop<T> loop(model_, data.train, order, sampler.batch_size());
       const std::size_t batches = loop.batches();
       if (callbacks.on_epoch_begin)
-        callbacks.on_epoch_begin(epoch, options_.epochs, batches,
-                                 static_cast<std::size_t>(progress_.batches_done));
-      EpochProgress at{static_cast<std::size_t>(progress_.batches_done), progress_.epoch_loss_sum,
-                       progress_.epoch_seconds};
-      const EpochProgress resumed_at = at;
-      const bool finished = loop.run(at, [&](const EpochProgress& now) {
-        progress_.batches_done = now.batches_done;
-        progress_.epoch_loss_sum = now.loss_sum;
-        progress_.epoch_seconds = now.seconds;
+        callbacks.on_epoch_begin(epoch, options_.epochs, batches, progress_.epoch.batches_done);
+      const EpochProgress resumed_at = progress_.epoch;
+      const bool finished = loop.run(progress_.epoch, [&](const EpochProgress& now) {
         const double mean_loss = now.loss_sum / static_cast<double>(now.batches_done);
         if (callbacks.on_step)
           callbacks.on_step(now.batches_done, mean_loss,
@@ -138,16 +132,14 @@ class Trainer {
       });
       if (!finished) return finish(true);
 
-      EpochStats stats = loop.stats(epoch, at);
+      EpochStats stats = loop.stats(epoch, progress_.epoch);
       // Before anything is scored or saved, so the last checkpoint stays the last good state.
       check_divergence(epoch, stats.train_loss);
       if (data.validation) stats.validation = model_.evaluate(*data.validation);
       if (data.test) stats.test = model_.evaluate(*data.test);
       progress_.sampler_epoch = sampler.epoch();
       progress_.epoch_leftover.assign(sampler.leftover().begin(), sampler.leftover().end());
-      progress_.batches_done = 0;
-      progress_.epoch_loss_sum = 0;
-      progress_.epoch_seconds = 0;
+      progress_.epoch = {};
       progress_.history.push_back(stats);
       if (options_.early_stop > 0 && stats.validation && stats.validation->auc &&
           *stats.validation->auc > progress_.best_auc) {
