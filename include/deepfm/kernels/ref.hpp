@@ -13,10 +13,11 @@
 
 namespace deepfm::kernels::ref {
 
-/// std::isfinite as a comparison the compiler can vectorize (NaN compares false).
+/// 1 when x is finite, else 0: std::isfinite as a comparison the compiler can vectorize (NaN
+/// compares false), as an integer so that flags combine with & without branches.
 template <typename T>
-inline bool is_finite(T x) noexcept {
-  return std::abs(x) <= std::numeric_limits<T>::max();
+inline unsigned finite_bit(T x) noexcept {
+  return std::abs(x) <= std::numeric_limits<T>::max() ? 1u : 0u;
 }
 
 /// out[i, :] = table[ids[i], :] for i < n; rows of `dim` elements.
@@ -158,34 +159,30 @@ struct AdamStep {
 /// Returns whether every p, m and v it wrote is finite (the step's check, at no extra pass).
 template <typename T>
 bool adam_update(T* p, const T* grad, T* m, T* v, std::size_t n, const AdamStep<T>& s) noexcept {
-  bool finite = true;
+  unsigned finite = 1;
   for (std::size_t i = 0; i < n; ++i) {
     const T g = grad[i] + s.l2 * p[i];
     m[i] = s.beta1 * m[i] + s.one_minus_beta1 * g;
     v[i] = s.beta2 * v[i] + s.one_minus_beta2 * g * g;
     p[i] -= s.step_size * m[i] / (std::sqrt(v[i]) / s.bias2_sqrt + s.eps);
-    finite &= is_finite(p[i]);
-    finite &= is_finite(m[i]);
-    finite &= is_finite(v[i]);
+    finite &= finite_bit(p[i]) & finite_bit(m[i]) & finite_bit(v[i]);
   }
-  return finite;
+  return finite != 0;
 }
 
 /// adam_update with a zero gradient (an untouched embedding row), bit-identical to passing
 /// zeros, without the zeros.
 template <typename T>
 bool adam_update_zero_grad(T* p, T* m, T* v, std::size_t n, const AdamStep<T>& s) noexcept {
-  bool finite = true;
+  unsigned finite = 1;
   for (std::size_t i = 0; i < n; ++i) {
     const T g = s.l2 * p[i];
     m[i] = s.beta1 * m[i] + s.one_minus_beta1 * g;
     v[i] = s.beta2 * v[i] + s.one_minus_beta2 * g * g;
     p[i] -= s.step_size * m[i] / (std::sqrt(v[i]) / s.bias2_sqrt + s.eps);
-    finite &= is_finite(p[i]);
-    finite &= is_finite(m[i]);
-    finite &= is_finite(v[i]);
+    finite &= finite_bit(p[i]) & finite_bit(m[i]) & finite_bit(v[i]);
   }
-  return finite;
+  return finite != 0;
 }
 
 /// Adagrad, as torch.optim.Adagrad (Duchi et al. 2011):
@@ -193,35 +190,34 @@ bool adam_update_zero_grad(T* p, T* m, T* v, std::size_t n, const AdamStep<T>& s
 /// Returns whether every p and h it wrote is finite.
 template <typename T>
 bool adagrad_update(T* p, const T* grad, T* h, std::size_t n, T lr, T eps, T l2) noexcept {
-  bool finite = true;
+  unsigned finite = 1;
   for (std::size_t i = 0; i < n; ++i) {
     const T g = grad[i] + l2 * p[i];
     h[i] += g * g;
     p[i] -= lr * g / (std::sqrt(h[i]) + eps);
-    finite &= is_finite(p[i]);
-    finite &= is_finite(h[i]);
+    finite &= finite_bit(p[i]) & finite_bit(h[i]);
   }
-  return finite;
+  return finite != 0;
 }
 
 /// Plain SGD: p -= lr * (grad + l2 * p). Returns whether every p it wrote is finite.
 template <typename T>
 bool sgd_update(T* p, const T* grad, std::size_t n, T lr, T l2) noexcept {
-  bool finite = true;
+  unsigned finite = 1;
   for (std::size_t i = 0; i < n; ++i) {
     p[i] -= lr * (grad[i] + l2 * p[i]);
-    finite &= is_finite(p[i]);
+    finite &= finite_bit(p[i]);
   }
-  return finite;
+  return finite != 0;
 }
 
 /// Whether all n values are finite: one branch-free pass (it vectorizes), for a buffer that
 /// must be checked whole before it is used; the caller looks for the culprit only on false.
 template <typename T>
 bool all_finite(const T* x, std::size_t n) noexcept {
-  bool finite = true;
-  for (std::size_t i = 0; i < n; ++i) finite &= is_finite(x[i]);
-  return finite;
+  unsigned finite = 1;
+  for (std::size_t i = 0; i < n; ++i) finite &= finite_bit(x[i]);
+  return finite != 0;
 }
 
 }  // namespace deepfm::kernels::ref
