@@ -47,10 +47,10 @@ class Philox4x32 {
     return counter;
   }
 
- private:
+  // Public for the SIMD kernels that run many blocks at once (kernels/dropout_mask.hpp).
   static constexpr std::uint32_t kMultiplier0 = 0xD2511F53u;
   static constexpr std::uint32_t kMultiplier1 = 0xCD9E8D57u;
-  static constexpr std::uint32_t kWeyl0 = 0x9E3779B9u;
+  static constexpr std::uint32_t kWeyl0 = 0x9E3779B9u;  ///< key schedule: added each round
   static constexpr std::uint32_t kWeyl1 = 0xBB67AE85u;
 };
 
@@ -67,9 +67,15 @@ class RandomStream {
 
   /// The four 32-bit words of block `index`, for consumers that need fewer bits per draw.
   constexpr Philox4x32::Block block(std::uint64_t index) const noexcept {
-    return Philox4x32::generate(
-        seed_, {static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32),
-                static_cast<std::uint32_t>(tag_), static_cast<std::uint32_t>(tag_ >> 32)});
+    return Philox4x32::generate(key(), counter(index));
+  }
+
+  /// The Philox key and the counter that block(index) encrypts, for kernels that encrypt
+  /// many counters at once: words 0 and 1 are the index, words 2 and 3 the stream's tag.
+  constexpr std::uint64_t key() const noexcept { return seed_; }
+  constexpr Philox4x32::Block counter(std::uint64_t index) const noexcept {
+    return {static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32),
+            static_cast<std::uint32_t>(tag_), static_cast<std::uint32_t>(tag_ >> 32)};
   }
 
   /// 64 random bits for element `index` (the first two words of block `index`).

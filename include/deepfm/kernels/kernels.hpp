@@ -1,9 +1,10 @@
 #pragma once
 /// @file
 /// The one interface layers call kernels through. Each entry is chosen at compile time from
-/// kIsa (see isa.hpp); today every entry is the scalar reference twin in ref.hpp. SIMD
-/// implementations slot in here, one `if constexpr` per kernel, with ref:: kept as their oracle.
+/// kIsa (see isa.hpp): the kernels written against the ISA layer (simd.hpp) compile to it, the
+/// others are the scalar reference twins in ref.hpp, which stay the oracle of every kernel.
 
+#include "deepfm/kernels/dense_products.hpp"
 #include "deepfm/kernels/isa.hpp"
 #include "deepfm/kernels/ref.hpp"
 
@@ -27,5 +28,8 @@ using ref::relu_forward;
 using ref::row_sums;
 using ref::sgd_update;
 using ref::sigmoid;
+using simd::dense_backward_data;
+using simd::dense_backward_weights;
+using simd::dense_forward;
 
 }  // namespace deepfm::kernels

@@ -46,6 +46,49 @@ void axpy(std::size_t n, T alpha, const T* x, T* y) noexcept {
   for (std::size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+/// Fully connected forward: y[r, o] = sum_i x[r, i] * w[o, i] + bias[o], with x [rows x in],
+/// w [out x in] (PyTorch's layout), y [rows x out].
+template <typename T>
+void dense_forward(const T* x, std::size_t rows, std::size_t in, const T* w, const T* bias,
+                   std::size_t out, T* y) noexcept {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t o = 0; o < out; ++o) {
+      T sum = 0;
+      for (std::size_t i = 0; i < in; ++i) sum += x[r * in + i] * w[o * in + i];
+      y[r * out + o] = sum + bias[o];
+    }
+}
+
+/// Its input gradient: dx[r, i] = sum_o dy[r, o] * w[o, i] (dx overwritten).
+template <typename T>
+void dense_backward_data(const T* dy, std::size_t rows, std::size_t out, const T* w, std::size_t in,
+                         T* dx) noexcept {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t i = 0; i < in; ++i) {
+      T sum = 0;
+      for (std::size_t o = 0; o < out; ++o) sum += dy[r * out + o] * w[o * in + i];
+      dx[r * in + i] = sum;
+    }
+}
+
+/// Its parameter gradients for the outputs o in [o_begin, o_end), summed in row order:
+/// dw[o, i] += sum_r dy[r, o] * x[r, i], db[o] += sum_r dy[r, o].
+template <typename T>
+void dense_backward_weights(const T* x, const T* dy, std::size_t rows, std::size_t in,
+                            std::size_t out, std::size_t o_begin, std::size_t o_end, T* dw,
+                            T* db) noexcept {
+  for (std::size_t o = o_begin; o < o_end; ++o) {
+    for (std::size_t i = 0; i < in; ++i) {
+      T sum = dw[o * in + i];
+      for (std::size_t r = 0; r < rows; ++r) sum += dy[r * out + o] * x[r * in + i];
+      dw[o * in + i] = sum;
+    }
+    T sum = db[o];
+    for (std::size_t r = 0; r < rows; ++r) sum += dy[r * out + o];
+    db[o] = sum;
+  }
+}
+
 /// FM second-order term per sample, O(fields * factors):
 ///   out[r] = 0.5 * sum_j ((sum_f e[r,f,j])^2 - sum_f e[r,f,j]^2)
 /// which equals sum_{f<g} <e[r,f,:], e[r,g,:]> (Rendle 2010, Lemma 3.1).

@@ -1,10 +1,10 @@
 #pragma once
 /// @file
 /// Fully connected layer: dst = src · Wᵀ + b, W of shape (out, in) as in MXNet and PyTorch.
-/// Eigen does the matrix products on this reference path. deepfm's CMake target defines
-/// EIGEN_DONT_PARALLELIZE: threads come from parallel_for, not from inside each product.
+/// The products are deepfm's own kernels (kernels/dense_products.hpp), threaded here: rows
+/// split across threads for the outputs and the input gradient, outputs split for the weight
+/// gradient, so every value is the same for any thread count.
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +12,8 @@
 
 #include "deepfm/core/error.hpp"
 #include "deepfm/core/init.hpp"
+#include "deepfm/core/parallel_for.hpp"
+#include "deepfm/kernels/kernels.hpp"
 #include "deepfm/layers/layer.hpp"
 
 namespace deepfm {
@@ -43,9 +45,10 @@ class Dense {
 
   void forward(const PassContext&, MatrixView<const T> src, MatrixView<T> dst) const {
     DEEPFM_ASSERT(src.cols == in_ && dst.cols == out_ && src.rows == dst.rows);
-    auto y = map(dst);
-    y.noalias() = map(src) * weight().transpose();
-    y.rowwise() += bias();
+    parallel_for(src.rows, grain(in_ * out_), [&](std::size_t begin, std::size_t end) {
+      kernels::dense_forward(src.row(begin), end - begin, in_, parameters_, bias(), out_,
+                             dst.row(begin));
+    });
   }
 
   /// dW += diff_dstᵀ · src, db += column sums of diff_dst, diff_src = diff_dst · W.
@@ -53,32 +56,25 @@ class Dense {
   void backward(const PassContext&, MatrixView<const T> src, MatrixView<const T> diff_dst,
                 MatrixView<T> diff_src) {
     DEEPFM_ASSERT(src.cols == in_ && diff_dst.cols == out_ && src.rows == diff_dst.rows);
-    const auto dy = map(diff_dst);
-    WeightMap(gradients_, out_, in_).noalias() += dy.transpose() * map(src);
-    BiasMap(gradients_ + out_ * in_, out_) += dy.colwise().sum();
+    parallel_for(out_, grain(src.rows * in_), [&](std::size_t begin, std::size_t end) {
+      kernels::dense_backward_weights(src.data, diff_dst.data, src.rows, in_, out_, begin, end,
+                                      gradients_, gradients_ + out_ * in_);
+    });
     if (diff_src.rows != 0) {
       DEEPFM_ASSERT(diff_src.cols == in_ && diff_src.rows == src.rows);
-      map(diff_src).noalias() = dy * weight();
+      parallel_for(src.rows, grain(in_ * out_), [&](std::size_t begin, std::size_t end) {
+        kernels::dense_backward_data(diff_dst.row(begin), end - begin, out_, parameters_, in_,
+                                     diff_src.row(begin));
+      });
     }
   }
 
  private:
-  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using WeightMap = Eigen::Map<Matrix>;
-  using BiasMap = Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>;
-
-  static Eigen::Map<Matrix> map(MatrixView<T> view) {
-    return {view.data, static_cast<Eigen::Index>(view.rows), static_cast<Eigen::Index>(view.cols)};
+  /// Iterations worth a thread: about 32 k multiply-adds, each of `work` of them.
+  static std::size_t grain(std::size_t work) noexcept {
+    return std::max<std::size_t>(1, (std::size_t{1} << 15) / std::max<std::size_t>(work, 1));
   }
-  static Eigen::Map<const Matrix> map(MatrixView<const T> view) {
-    return {view.data, static_cast<Eigen::Index>(view.rows), static_cast<Eigen::Index>(view.cols)};
-  }
-  Eigen::Map<const Matrix> weight() const {
-    return {parameters_, static_cast<Eigen::Index>(out_), static_cast<Eigen::Index>(in_)};
-  }
-  Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> bias() const {
-    return {parameters_ + out_ * in_, static_cast<Eigen::Index>(out_)};
-  }
+  const T* bias() const noexcept { return parameters_ + out_ * in_; }
 
   std::size_t in_;
   std::size_t out_;

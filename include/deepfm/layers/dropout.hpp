@@ -6,6 +6,7 @@
 /// of storing it, and a run is reproducible bit for bit. Element i is kept when the top 24
 /// bits of word i % 4 of Philox block i / 4 are >= ceil(rate · 2^24): one block serves four
 /// elements, the decision is an integer compare, and float and double models share masks.
+/// The mask kernel (kernels/dropout_mask.hpp) encrypts many blocks at once on SIMD ISAs.
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +15,7 @@
 
 #include "deepfm/core/error.hpp"
 #include "deepfm/core/random.hpp"
-#include "deepfm/kernels/kernels.hpp"
+#include "deepfm/kernels/dropout_mask.hpp"
 #include "deepfm/layers/layer.hpp"
 
 namespace deepfm {
@@ -59,7 +60,9 @@ class Dropout {
     return rate;
   }
   T keep_scale() const noexcept { return T(1) / (T(1) - rate_); }
-  bool kept(std::uint32_t word) const noexcept { return (word >> 8) >= keep_threshold_; }
+  bool kept(std::uint32_t word) const noexcept {
+    return kernels::ref::dropout_keeps(word, keep_threshold_);
+  }
 
   void apply(const PassContext& ctx, MatrixView<const T> src, MatrixView<T> dst) const {
     DEEPFM_ASSERT(src.size() == dst.size());
@@ -68,15 +71,8 @@ class Dropout {
       return;
     }
     const RandomStream stream(seed_, RngStream::dropout, layer_id_, ctx.step);
-    const T keep = keep_scale();
-    for (std::size_t block = 0; block * 4 < src.size(); ++block) {
-      const auto words = stream.block(block);
-      const std::size_t end = std::min<std::size_t>(4, src.size() - block * 4);
-      for (std::size_t w = 0; w < end; ++w) {
-        const std::size_t i = block * 4 + w;
-        dst.data[i] = kept(words[w]) ? src.data[i] * keep : T(0);
-      }
-    }
+    kernels::apply_dropout_mask(stream, keep_threshold_, keep_scale(), 0, src.size(), src.data,
+                                dst.data);
   }
 
   T rate_;
