@@ -4,6 +4,7 @@
 /// Kernels stay free of pragmas; work too small to pay for the threads runs inline.
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -62,6 +63,24 @@ void parallel_for(std::size_t n, std::size_t grain, Body&& body) {
     const std::size_t end = begin + base + (b < extra ? 1 : 0);
     body(begin, end);
   }
+}
+
+/// parallel_for whose body returns a flag: true when every block's body returned true. An AND
+/// does not depend on the order the blocks finish in, so the result is deterministic.
+template <typename Body>
+bool parallel_all_of(std::size_t n, std::size_t grain, Body&& body) {
+  std::atomic<bool> all{true};
+  parallel_for(n, grain, [&](std::size_t begin, std::size_t end) {
+    if (!body(begin, end)) all.store(false, std::memory_order_relaxed);
+  });
+  return all.load(std::memory_order_relaxed);
+}
+
+/// Iterations of `cost` elementary operations each that make a block worth a thread: about
+/// 16 k operations, a few microseconds, well above the cost of waking a thread.
+constexpr std::size_t grain_for(std::size_t cost) noexcept {
+  constexpr std::size_t kOperationsPerBlock = std::size_t{1} << 14;
+  return cost >= kOperationsPerBlock ? 1 : kOperationsPerBlock / (cost == 0 ? 1 : cost);
 }
 
 }  // namespace deepfm

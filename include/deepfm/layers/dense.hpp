@@ -45,7 +45,7 @@ class Dense {
 
   void forward(const PassContext&, MatrixView<const T> src, MatrixView<T> dst) const {
     DEEPFM_ASSERT(src.cols == in_ && dst.cols == out_ && src.rows == dst.rows);
-    parallel_for(src.rows, grain(in_ * out_), [&](std::size_t begin, std::size_t end) {
+    parallel_for(src.rows, grain_for(in_ * out_), [&](std::size_t begin, std::size_t end) {
       kernels::dense_forward(src.row(begin), end - begin, in_, parameters_, bias(), out_,
                              dst.row(begin));
     });
@@ -56,13 +56,13 @@ class Dense {
   void backward(const PassContext&, MatrixView<const T> src, MatrixView<const T> diff_dst,
                 MatrixView<T> diff_src) {
     DEEPFM_ASSERT(src.cols == in_ && diff_dst.cols == out_ && src.rows == diff_dst.rows);
-    parallel_for(out_, grain(src.rows * in_), [&](std::size_t begin, std::size_t end) {
+    parallel_for(out_, grain_for(src.rows * in_), [&](std::size_t begin, std::size_t end) {
       kernels::dense_backward_weights(src.data, diff_dst.data, src.rows, in_, out_, begin, end,
                                       gradients_, gradients_ + out_ * in_);
     });
     if (diff_src.rows != 0) {
       DEEPFM_ASSERT(diff_src.cols == in_ && diff_src.rows == src.rows);
-      parallel_for(src.rows, grain(in_ * out_), [&](std::size_t begin, std::size_t end) {
+      parallel_for(src.rows, grain_for(in_ * out_), [&](std::size_t begin, std::size_t end) {
         kernels::dense_backward_data(diff_dst.row(begin), end - begin, out_, parameters_, in_,
                                      diff_src.row(begin));
       });
@@ -70,10 +70,6 @@ class Dense {
   }
 
  private:
-  /// Iterations worth a thread: about 32 k multiply-adds, each of `work` of them.
-  static std::size_t grain(std::size_t work) noexcept {
-    return std::max<std::size_t>(1, (std::size_t{1} << 15) / std::max<std::size_t>(work, 1));
-  }
   const T* bias() const noexcept { return parameters_ + out_ * in_; }
 
   std::size_t in_;

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/core/random.hpp"
 #include "deepfm/kernels/dropout_mask.hpp"
 #include "deepfm/layers/layer.hpp"
@@ -67,12 +68,15 @@ class Dropout {
   void apply(const PassContext& ctx, MatrixView<const T> src, MatrixView<T> dst) const {
     DEEPFM_ASSERT(src.size() == dst.size());
     if (!ctx.training || rate_ == T(0)) {
-      std::copy(src.data, src.data + src.size(), dst.data);
+      if (src.data != dst.data) std::copy(src.data, src.data + src.size(), dst.data);
       return;
     }
     const RandomStream stream(seed_, RngStream::dropout, layer_id_, ctx.step);
-    kernels::apply_dropout_mask(stream, keep_threshold_, keep_scale(), 0, src.size(), src.data,
-                                dst.data);
+    // The mask is keyed on the element's index, so any split across threads gives it whole.
+    parallel_for(src.size(), grain_for(4), [&](std::size_t begin, std::size_t end) {
+      kernels::apply_dropout_mask(stream, keep_threshold_, keep_scale(), begin, end - begin,
+                                  src.data + begin, dst.data + begin);
+    });
   }
 
   T rate_;

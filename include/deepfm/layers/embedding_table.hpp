@@ -11,6 +11,7 @@
 #include "deepfm/core/aligned_buffer.hpp"
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/init.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/core/sparse_row_gradient.hpp"
 #include "deepfm/kernels/kernels.hpp"
 
@@ -33,7 +34,10 @@ class EmbeddingTable {
 
   /// dst[i, :] = weights[ids[i], :]. Ids must already be validated against rows().
   void forward(std::span<const FeatureId> ids, T* dst) const noexcept {
-    kernels::gather_rows(weights_.data(), dim_, ids.data(), ids.size(), dst);
+    parallel_for(ids.size(), grain_for(dim_), [&](std::size_t begin, std::size_t end) {
+      kernels::gather_rows(weights_.data(), dim_, ids.data() + begin, end - begin,
+                           dst + begin * dim_);
+    });
   }
 
   /// Accumulates diff_dst[i, :] into the sparse gradient of row ids[i] (the table's own

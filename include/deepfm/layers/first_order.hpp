@@ -15,6 +15,7 @@
 
 #include "deepfm/core/aligned_buffer.hpp"
 #include "deepfm/core/batch.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/kernels/kernels.hpp"
 #include "deepfm/layers/dense.hpp"
 #include "deepfm/layers/embedding_table.hpp"
@@ -53,7 +54,10 @@ class FirstOrderTerm {
     ws.gathered.ensure_size(ids.size());
     ws.sums.ensure_size(rows);
     weights_.forward(ids, ws.gathered.data());
-    kernels::row_sums(ws.gathered.data(), rows, fields_, ws.sums.data());
+    parallel_for(rows, grain_for(fields_), [&](std::size_t begin, std::size_t end) {
+      kernels::row_sums(ws.gathered.data() + begin * fields_, end - begin, fields_,
+                        ws.sums.data() + begin);
+    });
     head_.forward(ctx, MatrixView<const T>{ws.sums.data(), rows, 1}, dst);
   }
 
@@ -86,8 +90,10 @@ class FirstOrderTerm {
                    MatrixView<T>{ws.diff_sums.data(), rows, 1});
     // d sum / d w[x_f] = 1, so every field of row r receives diff_sums[r].
     ws.gathered.ensure_size(ids.size());
-    for (std::size_t r = 0; r < rows; ++r)
-      std::fill_n(ws.gathered.data() + r * fields_, fields_, ws.diff_sums[r]);
+    parallel_for(rows, grain_for(fields_), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t r = begin; r < end; ++r)
+        std::fill_n(ws.gathered.data() + r * fields_, fields_, ws.diff_sums[r]);
+    });
   }
 
   std::size_t fields_;

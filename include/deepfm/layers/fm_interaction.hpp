@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/kernels/kernels.hpp"
 #include "deepfm/layers/layer.hpp"
 
@@ -24,14 +25,19 @@ class FMInteraction {
 
   void forward(const PassContext&, MatrixView<const T> src, MatrixView<T> dst) const {
     DEEPFM_ASSERT(src.cols == fields_ * factors_ && dst.cols == 1 && dst.rows == src.rows);
-    kernels::fm_forward(src.data, src.rows, fields_, factors_, dst.data);
+    parallel_for(src.rows, grain_for(src.cols), [&](std::size_t begin, std::size_t end) {
+      kernels::fm_forward(src.row(begin), end - begin, fields_, factors_, dst.row(begin));
+    });
   }
 
   void backward(const PassContext&, MatrixView<const T> src, MatrixView<const T> diff_dst,
                 MatrixView<T> diff_src) {
     DEEPFM_ASSERT(diff_src.cols == src.cols && diff_src.rows == src.rows &&
                   diff_dst.rows == src.rows && diff_dst.cols == 1);
-    kernels::fm_backward(src.data, diff_dst.data, src.rows, fields_, factors_, diff_src.data);
+    parallel_for(src.rows, grain_for(src.cols), [&](std::size_t begin, std::size_t end) {
+      kernels::fm_backward(src.row(begin), diff_dst.row(begin), end - begin, fields_, factors_,
+                           diff_src.row(begin));
+    });
   }
 
  private:

@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/kernels/kernels.hpp"
 #include "deepfm/layers/layer.hpp"
 
@@ -21,13 +22,18 @@ class ReLU {
 
   void forward(const PassContext&, MatrixView<const T> src, MatrixView<T> dst) const {
     DEEPFM_ASSERT(src.size() == dst.size());
-    kernels::relu_forward(src.data, src.size(), dst.data);
+    parallel_for(src.size(), grain_for(1), [&](std::size_t begin, std::size_t end) {
+      kernels::relu_forward(src.data + begin, end - begin, dst.data + begin);
+    });
   }
 
   void backward(const PassContext&, MatrixView<const T> src, MatrixView<const T> diff_dst,
                 MatrixView<T> diff_src) {
     DEEPFM_ASSERT(src.size() == diff_dst.size() && src.size() == diff_src.size());
-    kernels::relu_backward(src.data, diff_dst.data, src.size(), diff_src.data);
+    parallel_for(src.size(), grain_for(1), [&](std::size_t begin, std::size_t end) {
+      kernels::relu_backward(src.data + begin, diff_dst.data + begin, end - begin,
+                             diff_src.data + begin);
+    });
   }
 };
 

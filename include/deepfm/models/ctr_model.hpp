@@ -25,6 +25,7 @@
 #include "deepfm/core/error.hpp"
 #include "deepfm/core/finite.hpp"
 #include "deepfm/core/gradients.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/data/rollover_sampler.hpp"
 #include "deepfm/kernels/kernels.hpp"
 #include "deepfm/layers/embedding_table.hpp"
@@ -432,7 +433,9 @@ class CtrModel {
       ws.diff_embedded_mlp.ensure_size(rows * width);
       const MatrixView<T> diff_mlp{ws.diff_embedded_mlp.data(), rows, width};
       mlp_->backward(ctx, embedded, diff_logits, diff_mlp, ws.mlp);
-      kernels::axpy(rows * width, T(1), diff_mlp.data, diff_embedded.data);
+      parallel_for(rows * width, grain_for(1), [&](std::size_t begin, std::size_t end) {
+        kernels::axpy(end - begin, T(1), diff_mlp.data + begin, diff_embedded.data + begin);
+      });
     }
     embedding_.backward(batch_rows_, diff_embedded.data, out.embedding);
   }

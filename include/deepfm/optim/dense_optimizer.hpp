@@ -9,6 +9,7 @@
 #include "deepfm/core/aligned_buffer.hpp"
 #include "deepfm/core/config.hpp"
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/kernels/kernels.hpp"
 #include "deepfm/optim/adam_schedule.hpp"
 
@@ -28,18 +29,24 @@ class DenseOptimizer {
   /// every parameter and moment it wrote is finite.
   bool step(std::span<T> parameters, std::span<const T> gradients, std::uint64_t t) {
     DEEPFM_ASSERT(parameters.size() == gradients.size());
-    const std::size_t n = parameters.size();
-    switch (config_.kind) {
-      case Optimizer::sgd:
-        return kernels::sgd_update(parameters.data(), gradients.data(), n, lr(), l2());
-      case Optimizer::adagrad:
-        return kernels::adagrad_update(parameters.data(), gradients.data(), first_moment_.data(), n,
-                                       lr(), static_cast<T>(config_.adagrad_eps), l2());
-      case Optimizer::adam:
-        return kernels::adam_update(parameters.data(), gradients.data(), first_moment_.data(),
-                                    second_moment_.data(), n, schedule_.at(t));
-    }
-    return true;
+    const kernels::AdamStep<T> adam =
+        config_.kind == Optimizer::adam ? schedule_.at(t) : kernels::AdamStep<T>{};
+    // Element-wise: any split across threads gives the same values.
+    return parallel_all_of(parameters.size(), grain_for(8), [&](std::size_t at, std::size_t end) {
+      const std::size_t n = end - at;
+      T* p = parameters.data() + at;
+      const T* g = gradients.data() + at;
+      switch (config_.kind) {
+        case Optimizer::sgd: return kernels::sgd_update(p, g, n, lr(), l2());
+        case Optimizer::adagrad:
+          return kernels::adagrad_update(p, g, first_moment_.data() + at, n, lr(),
+                                         static_cast<T>(config_.adagrad_eps), l2());
+        case Optimizer::adam:
+          return kernels::adam_update(p, g, first_moment_.data() + at, second_moment_.data() + at,
+                                      n, adam);
+      }
+      return true;
+    });
   }
 
   /// Adam's m (or Adagrad's accumulator); empty for SGD.

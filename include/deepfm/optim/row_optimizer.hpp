@@ -21,6 +21,7 @@
 
 #include "deepfm/core/aligned_buffer.hpp"
 #include "deepfm/core/config.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/core/sparse_row_gradient.hpp"
 #include "deepfm/kernels/kernels.hpp"
 #include "deepfm/optim/adam_schedule.hpp"
@@ -46,14 +47,26 @@ class RowOptimizer {
     const auto rows = gradient.rows();
     const kernels::AdamStep<T> constants =
         config_.kind == Optimizer::adam ? schedule_.at(t) : kernels::AdamStep<T>{};
-    bool finite = true;
-    for (std::size_t k = 0; k < rows.size(); ++k) {
-      if (lazy_exact()) finite &= replay_to(weights, rows[k], t - 1);
-      finite &= update_row(weights, rows[k], gradient.row_gradient(k).data(), constants);
-      if (lazy_exact()) last_step_[rows[k]] = t;
-    }
     current_step_ = t;
-    return finite;
+    if (lazy_exact()) {
+      // One thread: the replays share the schedule's cache of step constants.
+      bool finite = true;
+      for (std::size_t k = 0; k < rows.size(); ++k) {
+        finite &= replay_to(weights, rows[k], t - 1);
+        finite &= update_row(weights, rows[k], gradient.row_gradient(k).data(), constants);
+        last_step_[rows[k]] = t;
+      }
+      return finite;
+    }
+    // Each touched row is updated on its own: any split across threads gives the same values.
+    return parallel_all_of(
+        rows.size(), grain_for(8 * dim_), [&](std::size_t begin, std::size_t end) {
+          unsigned finite = 1;
+          for (std::size_t k = begin; k < end; ++k)
+            finite &=
+                update_row(weights, rows[k], gradient.row_gradient(k).data(), constants) ? 1u : 0u;
+          return finite != 0;
+        });
   }
 
   /// Brings every row of `weights` up to step t: a no-op except in lazy_exact mode.
@@ -131,25 +144,30 @@ class RowOptimizer {
   /// sorted rows are walked beside the table, so no per-row index is needed.
   bool dense_adam_step(std::span<T> weights, const SparseRowGradient<T>& gradient,
                        std::uint64_t t) {
-    bool finite = true;
     const kernels::AdamStep<T> constants = schedule_.at(t);
     const std::span<const FeatureId> touched = gradient.rows();
     const std::size_t rows = weights.size() / dim_;
-    std::size_t next = 0;  // the next touched row's index in `touched`
-    for (std::size_t row = 0; row < rows; ++row) {
-      const std::size_t at = row * dim_;
-      if (next < touched.size() && touched[next] == row) {
-        finite &= kernels::adam_update(weights.data() + at, gradient.row_gradient(next).data(),
-                                       first_moment_.data() + at, second_moment_.data() + at, dim_,
-                                       constants);
-        ++next;
-      } else {
-        finite &= kernels::adam_update_zero_grad(weights.data() + at, first_moment_.data() + at,
-                                                 second_moment_.data() + at, dim_, constants);
-      }
-    }
     current_step_ = t;
-    return finite;
+    // Rows are independent: threads take ranges of the table.
+    return parallel_all_of(rows, grain_for(8 * dim_), [&](std::size_t begin, std::size_t end) {
+      unsigned finite = 1;
+      // The first touched row at or after `begin`, then walked beside the table.
+      std::size_t next = static_cast<std::size_t>(
+          std::lower_bound(touched.begin(), touched.end(), begin) - touched.begin());
+      for (std::size_t row = begin; row < end; ++row) {
+        const std::size_t at = row * dim_;
+        T* p = weights.data() + at;
+        T* m = first_moment_.data() + at;
+        T* v = second_moment_.data() + at;
+        const bool has_gradient = next < touched.size() && touched[next] == row;
+        const bool row_finite = has_gradient
+                                    ? kernels::adam_update(p, gradient.row_gradient(next++).data(),
+                                                           m, v, dim_, constants)
+                                    : kernels::adam_update_zero_grad(p, m, v, dim_, constants);
+        finite &= row_finite ? 1u : 0u;
+      }
+      return finite != 0;
+    });
   }
 
   OptimizerConfig config_;
