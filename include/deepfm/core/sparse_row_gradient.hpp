@@ -22,12 +22,13 @@
 
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/parallel_for.hpp"
+#include "deepfm/kernels/rows.hpp"
 
 namespace deepfm {
 
 namespace detail {
-/// y += x over n values: a plain sum (core sits below kernels/); the same bits as
-/// kernels::axpy with a = 1.
+/// y += x over n values: a plain sum, the same bits as kernels::axpy with a = 1 (merging two
+/// batches' gradients only; a batch's own sums are kernels::simd::sum_rows_at).
 template <typename T>
 void add_row(std::size_t n, const T* x, T* y) noexcept {
   for (std::size_t j = 0; j < n; ++j) y[j] += x[j];
@@ -166,15 +167,13 @@ class SparseRowGradient {
     rows_.assign(rows.begin(), rows.end());
     values_.resize(rows.size() * dim_);
     const std::size_t per_row = batch.slot_of_id().size() / std::max<std::size_t>(rows.size(), 1);
-    parallel_for(rows.size(), grain_for((per_row + 1) * dim_),
-                 [&](std::size_t begin, std::size_t end) {
-                   for (std::size_t k = begin; k < end; ++k) {
-                     T* sum = values_.data() + k * dim_;
-                     std::fill_n(sum, dim_, T(0));
-                     for (const std::uint32_t i : batch.occurrences_of(k))
-                       detail::add_row(dim_, diff + std::size_t{i} * dim_, sum);
-                   }
-                 });
+    parallel_for(
+        rows.size(), grain_for((per_row + 1) * dim_), [&](std::size_t begin, std::size_t end) {
+          for (std::size_t k = begin; k < end; ++k) {
+            const std::span<const std::uint32_t> at = batch.occurrences_of(k);
+            kernels::simd::sum_rows_at(diff, dim_, at.data(), at.size(), values_.data() + k * dim_);
+          }
+        });
   }
 
   /// Adds diff[i, :] to the gradient of row ids[i], for i < n. Rows already held keep their

@@ -5,8 +5,10 @@
 /// others are the scalar reference twins in ref.hpp, which stay the oracle of every kernel.
 
 #include "deepfm/kernels/dense_products.hpp"
+#include "deepfm/kernels/fm.hpp"
 #include "deepfm/kernels/isa.hpp"
 #include "deepfm/kernels/ref.hpp"
+#include "deepfm/kernels/rows.hpp"
 
 namespace deepfm::kernels {
 
@@ -19,9 +21,6 @@ using ref::axpy;
 using ref::bce_with_logit;
 using ref::bce_with_logits_backward;
 using ref::bce_with_logits_sum;
-using ref::fm_backward;
-using ref::fm_forward;
-using ref::gather_rows;
 using ref::multiply;
 using ref::relu_backward;
 using ref::relu_forward;
@@ -31,5 +30,9 @@ using ref::sigmoid;
 using simd::dense_backward_data;
 using simd::dense_backward_weights;
 using simd::dense_forward;
+using simd::fm_backward;
+using simd::fm_forward;
+using simd::gather_rows;
+using simd::sum_rows_at;
 
 }  // namespace deepfm::kernels

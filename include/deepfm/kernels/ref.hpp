@@ -30,6 +30,15 @@ void gather_rows(const T* table, std::size_t dim, const std::uint32_t* ids, std:
   }
 }
 
+/// out[:] = 0 + rows[positions[0], :] + rows[positions[1], :] + ..., added in list order.
+template <typename T>
+void sum_rows_at(const T* rows, std::size_t dim, const std::uint32_t* positions, std::size_t count,
+                 T* out) noexcept {
+  for (std::size_t j = 0; j < dim; ++j) out[j] = T(0);
+  for (std::size_t k = 0; k < count; ++k)
+    for (std::size_t j = 0; j < dim; ++j) out[j] += rows[std::size_t{positions[k]} * dim + j];
+}
+
 /// out[r] = sum_c x[r, c] for an [rows x cols] matrix.
 template <typename T>
 void row_sums(const T* x, std::size_t rows, std::size_t cols, T* out) noexcept {

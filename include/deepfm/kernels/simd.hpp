@@ -38,6 +38,7 @@ struct Vec<T, Isa::scalar> {
   /// a * b + c, rounded once where the ISA has FMA; the scalar path rounds as written.
   friend Vec fma(Vec a, Vec b, Vec c) noexcept { return {a.v * b.v + c.v}; }
   friend Vec operator+(Vec a, Vec b) noexcept { return {a.v + b.v}; }
+  friend Vec operator-(Vec a, Vec b) noexcept { return {a.v - b.v}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {a.v * b.v}; }
   friend T sum_lanes(Vec a) noexcept { return a.v; }
 };
@@ -60,6 +61,7 @@ struct Vec<float, Isa::avx512> {
   void store(float* p, std::size_t n) const noexcept { _mm512_mask_storeu_ps(p, first(n), v); }
   friend Vec fma(Vec a, Vec b, Vec c) noexcept { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
   friend Vec operator+(Vec a, Vec b) noexcept { return {_mm512_add_ps(a.v, b.v)}; }
+  friend Vec operator-(Vec a, Vec b) noexcept { return {_mm512_sub_ps(a.v, b.v)}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {_mm512_mul_ps(a.v, b.v)}; }
   /// Pairwise tree: halves, then quarters... (a fixed order, so every call rounds alike).
   /// Masked forms with every lane set: the plain ones pass GCC 12 an "undefined" operand that
@@ -89,6 +91,7 @@ struct Vec<double, Isa::avx512> {
   void store(double* p, std::size_t n) const noexcept { _mm512_mask_storeu_pd(p, first(n), v); }
   friend Vec fma(Vec a, Vec b, Vec c) noexcept { return {_mm512_fmadd_pd(a.v, b.v, c.v)}; }
   friend Vec operator+(Vec a, Vec b) noexcept { return {_mm512_add_pd(a.v, b.v)}; }
+  friend Vec operator-(Vec a, Vec b) noexcept { return {_mm512_sub_pd(a.v, b.v)}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {_mm512_mul_pd(a.v, b.v)}; }
   friend double sum_lanes(Vec a) noexcept {
     constexpr __mmask8 all = 0xFF;
@@ -129,6 +132,7 @@ struct Vec<float, Isa::avx2_fma> {
   }
   friend Vec fma(Vec a, Vec b, Vec c) noexcept { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
   friend Vec operator+(Vec a, Vec b) noexcept { return {_mm256_add_ps(a.v, b.v)}; }
+  friend Vec operator-(Vec a, Vec b) noexcept { return {_mm256_sub_ps(a.v, b.v)}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {_mm256_mul_ps(a.v, b.v)}; }
   friend float sum_lanes(Vec a) noexcept {
     const __m128 quarter = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
@@ -153,6 +157,7 @@ struct Vec<double, Isa::avx2_fma> {
   }
   friend Vec fma(Vec a, Vec b, Vec c) noexcept { return {_mm256_fmadd_pd(a.v, b.v, c.v)}; }
   friend Vec operator+(Vec a, Vec b) noexcept { return {_mm256_add_pd(a.v, b.v)}; }
+  friend Vec operator-(Vec a, Vec b) noexcept { return {_mm256_sub_pd(a.v, b.v)}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {_mm256_mul_pd(a.v, b.v)}; }
   friend double sum_lanes(Vec a) noexcept {
     const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(a.v), _mm256_extractf128_pd(a.v, 1));
@@ -160,5 +165,32 @@ struct Vec<double, Isa::avx2_fma> {
   }
 };
 #endif
+
+/// Vector c of a row of n values: lanes [c·lanes, (c+1)·lanes), the last one partial (its
+/// missing lanes 0). With store_chunk, the way kernels walk rows of any width.
+template <typename T>
+Vec<T> load_chunk(const T* row, std::size_t c, std::size_t n) noexcept {
+  constexpr std::size_t L = Vec<T>::lanes;
+  const std::size_t left = n - c * L;
+  return left >= L ? Vec<T>::load(row + c * L) : Vec<T>::load(row + c * L, left);
+}
+
+/// Stores `v` as vector c of a row of n values, writing nothing past the row.
+template <typename T>
+void store_chunk(Vec<T> v, T* row, std::size_t c, std::size_t n) noexcept {
+  constexpr std::size_t L = Vec<T>::lanes;
+  const std::size_t left = n - c * L;
+  if (left >= L) {
+    v.store(row + c * L);
+  } else {
+    v.store(row + c * L, left);
+  }
+}
+
+/// Vectors a row of n values takes.
+template <typename T>
+constexpr std::size_t chunks(std::size_t n) noexcept {
+  return (n + Vec<T>::lanes - 1) / Vec<T>::lanes;
+}
 
 }  // namespace deepfm::kernels::simd
