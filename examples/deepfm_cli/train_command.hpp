@@ -137,7 +137,7 @@ inline CLI::App* add_train_command(CLI::App& app, TrainCommand& c) {
       ->transform(whole_number(0, kMaxEpochs));
   cmd->add_option("--seed", c.seed, "seed of initialisation, dropout and batch order")
       ->transform(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
-  cmd->add_option("--threads", c.threads, "threads (0: OpenMP's default)")
+  cmd->add_option("--threads", c.threads, "threads (0: all cores, or OMP_NUM_THREADS)")
       ->transform(whole_number(0, 4096));
   cmd->add_option("--save", c.save, "write the trained model to this .dfm file")
       ->check(file_name());
@@ -399,6 +399,7 @@ inline TrainPlan plan_training(TrainCommand c) {
   plan.options.batch_size = c.batch;
   plan.options.early_stop = c.early_stop;
   plan.options.checkpoint_every = c.checkpoint_every;
+  plan.options.threads = c.threads;
   if (!c.checkpoint_dir.empty())
     plan.options.checkpoint_file = std::filesystem::path(c.checkpoint_dir) / "checkpoint.dfm";
   plan.flags = std::move(c);
@@ -528,6 +529,8 @@ inline void check_memory(const TrainPlan& plan, const PreparedRun& run) {
               deepfm::human_bytes(memory.optimizer_state).c_str(),
               deepfm::human_bytes(memory.datasets).c_str(),
               deepfm::human_bytes(memory.workspace + memory.gradients).c_str());
+  std::printf("compute: %d threads, %s kernels\n", deepfm::max_threads(),
+              std::string(deepfm::kernels::isa_name(deepfm::kernels::kIsa)).c_str());
   std::fflush(stdout);
 }
 

@@ -51,7 +51,7 @@ void check_cover(std::size_t n, std::size_t grain) {
     if (b > 0) CHECK(blocks.ranges[b].first == blocks.ranges[b - 1].second);
   }
   // Every block holds at least `grain` iterations (a sole block may hold fewer: n < grain),
-  // there are never more blocks than threads, and sizes differ by at most one.
+  // there are never more than four blocks a thread, and sizes differ by at most one.
   const std::size_t g = std::max<std::size_t>(grain, 1);
   std::size_t smallest = n, largest = 0;
   for (const auto& [begin, end] : blocks.ranges) {
@@ -60,7 +60,7 @@ void check_cover(std::size_t n, std::size_t grain) {
   }
   if (blocks.ranges.size() > 1) CHECK(smallest >= g);
   CHECK(largest - smallest <= 1);
-  CHECK(blocks.ranges.size() <= static_cast<std::size_t>(deepfm::max_threads()));
+  CHECK(blocks.ranges.size() <= 4 * static_cast<std::size_t>(deepfm::max_threads()));
   if (n < g || deepfm::max_threads() == 1) CHECK(blocks.ranges.size() == 1);
 }
 
@@ -84,17 +84,19 @@ TEST_CASE("parallel_for runs work under the grain inline in one block", "[core][
   REQUIRE(small.ranges.size() == 1);
   CHECK(small.ranges[0] == std::make_pair(std::size_t{0}, std::size_t{99}));
 #if defined(_OPENMP)
-  // With 4 threads and a grain of 10, 1000 iterations split into 4 blocks of 250.
+  // With 4 threads and a grain of 10, 1000 iterations split into 16 blocks (four a thread):
+  // 1000 = 16 * 62 + 8, so the first 8 hold 63 and the rest 62.
   const Blocks split = run(1000, 10);
-  CHECK(split.ranges == std::vector<std::pair<std::size_t, std::size_t>>{
-                            {0, 250}, {250, 500}, {500, 750}, {750, 1000}});
+  REQUIRE(split.ranges.size() == 16);
+  for (std::size_t b = 0; b < 16; ++b)
+    CHECK(split.ranges[b].second - split.ranges[b].first == (b < 8 ? 63u : 62u));
   // 25 iterations at grain 10: two blocks (a third would hold fewer than 10), 13 + 12.
   const Blocks few = run(25, 10);
   CHECK(few.ranges == std::vector<std::pair<std::size_t, std::size_t>>{{0, 13}, {13, 25}});
-  // 10 iterations at grain 2 on 4 threads: 3 + 3 + 2 + 2, not 3 + 3 + 3 + 1.
+  // 10 iterations at grain 2 on 4 threads: 5 blocks of 2 (a sixth would hold fewer than 2).
   const Blocks uneven = run(10, 2);
   CHECK(uneven.ranges ==
-        std::vector<std::pair<std::size_t, std::size_t>>{{0, 3}, {3, 6}, {6, 8}, {8, 10}});
+        std::vector<std::pair<std::size_t, std::size_t>>{{0, 2}, {2, 4}, {4, 6}, {6, 8}, {8, 10}});
 #endif
 }
 

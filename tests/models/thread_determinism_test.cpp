@@ -34,12 +34,12 @@ const deepfm::SyntheticData& data() {
 template <typename Model>
 std::vector<unsigned char> train_and_dump(Model& model, int threads) {
   const int before = deepfm::max_threads();
-  deepfm::set_max_threads(threads);
   deepfm::FitOptions options;
   options.epochs = 2;
   options.batch_size = 1024;  // the last batch rolls over, as in d2l
+  options.threads = threads;
   deepfm::fit(model, data().batch(), options);
-  deepfm::set_max_threads(before);
+  CHECK(deepfm::max_threads() == before);  // fit's thread count lasts for the call only
   std::vector<unsigned char> bytes;
   model.visit_state(
       [&](const std::string&, auto values, bool) {

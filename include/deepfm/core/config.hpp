@@ -63,6 +63,7 @@ struct FitOptions {
   std::size_t batch_size = 2048;
   std::optional<Batch> validation{};                  ///< scored after every epoch when set
   std::function<void(const EpochStats&)> on_epoch{};  ///< called after every epoch when set
+  int threads = 0;  ///< threads the steps use (0: as set before: all cores or OMP_NUM_THREADS)
 };
 
 namespace detail {

@@ -33,27 +33,30 @@ inline void set_max_threads(int threads) noexcept {
 }
 
 /// Calls `body(begin, end)` on disjoint blocks covering [0, n). Blocks hold at least `grain`
-/// iterations, so loops under `grain` run inline on the calling thread. The block
-/// boundaries depend only on n, grain and the thread count, and each block writes only its
-/// own outputs, which keeps results deterministic. `body` must not throw.
+/// iterations, so loops under `grain` run inline on the calling thread. Each thread gets a few
+/// blocks, handed out as threads come free, so one thread the OS delays (a busy machine) does
+/// not hold the others up for its whole share. Callers split only work whose result does not
+/// depend on the split (each block writes its own outputs), which keeps results identical for
+/// any thread count. `body` must not throw.
 template <typename Body>
 void parallel_for(std::size_t n, std::size_t grain, Body&& body) {
   if (n == 0) return;
   grain = std::max<std::size_t>(grain, 1);
+  constexpr std::size_t kBlocksPerThread = 4;
   const std::size_t threads = static_cast<std::size_t>(max_threads());
   // floor(n / grain) blocks at most, split as evenly as possible (sizes differ by at most
   // one), so every block holds at least n / blocks >= grain iterations and none is empty.
-  const std::size_t blocks = std::min(threads, n / grain);
-  if (blocks <= 1) {
+  const std::size_t blocks = std::min(threads * kBlocksPerThread, n / grain);
+  if (threads <= 1 || blocks <= 1) {
     body(std::size_t{0}, n);
     return;
   }
   const std::size_t base = n / blocks;
   const std::size_t extra = n % blocks;  // the first `extra` blocks hold one more
   // Computed outside the pragma: clang-format would mangle a cast inside it.
-  const int team = static_cast<int>(blocks);
+  const int team = static_cast<int>(std::min(threads, blocks));
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(team)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
 #else
   (void)team;
 #endif
@@ -64,6 +67,19 @@ void parallel_for(std::size_t n, std::size_t grain, Body&& body) {
     body(begin, end);
   }
 }
+
+/// Sets the thread count for a scope and restores the previous one after it; a count of 0
+/// leaves it as it is (all cores, or OMP_NUM_THREADS).
+class ThreadCountScope {
+ public:
+  explicit ThreadCountScope(int threads) : previous_(max_threads()) { set_max_threads(threads); }
+  ~ThreadCountScope() { set_max_threads(previous_); }
+  ThreadCountScope(const ThreadCountScope&) = delete;
+  ThreadCountScope& operator=(const ThreadCountScope&) = delete;
+
+ private:
+  int previous_;
+};
 
 /// parallel_for whose body returns a flag: true when every block's body returned true. An AND
 /// does not depend on the order the blocks finish in, so the result is deterministic.

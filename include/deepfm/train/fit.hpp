@@ -10,6 +10,7 @@
 
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/config.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/data/rollover_sampler.hpp"
 #include "deepfm/metrics/epoch_stats.hpp"
 #include "deepfm/models/ctr_model.hpp"
@@ -24,6 +25,7 @@ namespace deepfm {
 template <typename T>
 std::vector<EpochStats> fit(CtrModel<T>& model, const Batch& train,
                             const FitOptions& options = {}) {
+  const ThreadCountScope threads(options.threads);
   model.check_batch(train);
   if (options.validation) model.check_batch(*options.validation);
   BatchOrderPosition& position = model.batch_order();

@@ -22,6 +22,7 @@
 
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/data/rollover_sampler.hpp"
 #include "deepfm/data/vocabulary.hpp"
 #include "deepfm/io/model_file.hpp"
@@ -38,6 +39,7 @@ struct TrainerOptions {
   std::size_t early_stop = 0;               ///< stop after N epochs without a better valid AUC
   std::uint64_t checkpoint_every = 0;       ///< also checkpoint every N steps (0: epochs only)
   std::filesystem::path checkpoint_file{};  ///< where checkpoints go (empty: none)
+  int threads = 0;  ///< threads the steps use (0: as set before: all cores or OMP_NUM_THREADS)
 };
 
 /// The data a run trains and scores on.
@@ -97,6 +99,7 @@ class Trainer {
   /// Trains until options.epochs epochs are done (counting those before a resume) or early
   /// stopping ends the run; with early stopping the model ends as its best epoch.
   TrainResult run(const TrainerData& data, const TrainerCallbacks& callbacks = {}) {
+    const ThreadCountScope threads(options_.threads);
     if (data.train.rows() == 0) throw InvalidArgument("the training set is empty");
     if (options_.early_stop > 0 && !data.validation)
       throw InvalidArgument("early stopping needs a validation set (--valid or --valid-fraction)");
