@@ -34,8 +34,8 @@ TEST_CASE("row kernels report the ISA they run", "[kernels]") {
 #endif
 }
 
-TEMPLATE_TEST_CASE("simd gather_rows and sum_rows_at equal ref bit for bit", "[kernels]", float,
-                   double) {
+TEMPLATE_TEST_CASE("simd gather_rows and add_rows_to_slots equal ref bit for bit", "[kernels]",
+                   float, double) {
   using T = TestType;
   std::uint16_t stream = 60;
   const std::vector<std::uint32_t> ids = {3, 0, 5, 3, 3, 1, 6, 0};
@@ -53,12 +53,26 @@ TEMPLATE_TEST_CASE("simd gather_rows and sum_rows_at equal ref bit for bit", "[k
       CHECK(out.front() == T(9));
       CHECK(out.back() == T(9));
 
-      std::vector<T> sum(dim + 2, T(9)), sum_ref(dim);
-      kernels::simd::sum_rows_at(table, dim, ids.data(), n, sum.data() + 1);
-      kernels::ref::sum_rows_at(table, dim, ids.data(), n, sum_ref.data());
-      CHECK(std::equal(sum_ref.begin(), sum_ref.end(), sum.begin() + 1));
-      CHECK(sum.front() == T(9));
-      CHECK(sum.back() == T(9));
+      // The gathered rows summed by their id as slot, whole and split in two at every slot.
+      const std::vector<T> rows(out.begin() + 1, out.end() - 1);
+      std::vector<T> sums_ref(table_rows * dim, T(5));
+      kernels::ref::add_rows_to_slots(rows.data(), dim, ids.data(), n, 0, table_rows,
+                                      sums_ref.data());
+      for (std::size_t split = 0; split <= table_rows; ++split) {
+        CAPTURE(split);
+        std::vector<T> sums(table_rows * dim + 2, T(5));
+        kernels::simd::add_rows_to_slots(rows.data(), dim, ids.data(), n, 0, split,
+                                         sums.data() + 1);
+        kernels::simd::add_rows_to_slots(rows.data(), dim, ids.data(), n, split, table_rows,
+                                         sums.data() + 1);
+        CHECK(std::equal(sums_ref.begin(), sums_ref.end(), sums.begin() + 1));
+        CHECK(sums.front() == T(5));
+        CHECK(sums.back() == T(5));
+      }
+      // A slot no row names sums to 0; the others to their rows in order.
+      CHECK(sums_ref[2 * dim] == T(0));
+      if (n == ids.size())
+        CHECK(sums_ref[3 * dim] == (table[3 * dim] + table[3 * dim]) + table[3 * dim]);
     }
   }
 }

@@ -27,18 +27,16 @@
 namespace deepfm {
 
 namespace detail {
-/// y += x over n values: a plain sum, the same bits as kernels::axpy with a = 1 (merging two
-/// batches' gradients only; a batch's own sums are kernels::simd::sum_rows_at).
+/// y += x over n values: a plain sum, the same bits as kernels::axpy with a = 1 (for merging
+/// two batches' gradients; a batch's own sums are kernels::simd::add_rows_to_slots).
 template <typename T>
 void add_row(std::size_t n, const T* x, T* y) noexcept {
   for (std::size_t j = 0; j < n; ++j) y[j] += x[j];
 }
 }  // namespace detail
 
-/// The rows a batch touches: rows() sorted and unique, for each id of the batch (in order) the
-/// index of its row in rows(), and for each row the positions of its ids in batch order
-/// (occurrences_of), so that a thread can own a row and sum it alone. Build once per batch;
-/// the buffers are reused.
+/// The rows a batch touches: rows() sorted and unique, and for each id of the batch (in
+/// order) the index of its row in rows(). Build once per batch; the buffers are reused.
 class BatchRows {
  public:
   /// Indexes `ids`, every one below `table_rows`.
@@ -46,7 +44,6 @@ class BatchRows {
     const std::size_t n = ids.size();
     slot_of_id_.resize(n);
     rows_.clear();
-    row_starts_.assign(1, 0);
     if (n == 0) return;
     // The id range decides the sort: a counting sort costs O(n + range), so it is used where
     // the range is at most a few times the batch (memory and time follow the batch either way).
@@ -61,11 +58,6 @@ class BatchRows {
   std::span<const FeatureId> rows() const noexcept { return rows_; }
   /// For the i-th id of the batch, the index of its row in rows().
   std::span<const std::uint32_t> slot_of_id() const noexcept { return slot_of_id_; }
-  /// The positions in the batch of the ids of rows()[k], ascending.
-  std::span<const std::uint32_t> occurrences_of(std::size_t k) const noexcept {
-    return std::span<const std::uint32_t>(occurrences_)
-        .subspan(row_starts_[k], row_starts_[k + 1] - row_starts_[k]);
-  }
 
  private:
   static constexpr std::size_t kCountingSortFactor = 4;
@@ -80,14 +72,6 @@ class BatchRows {
         slot_plus_one_[id] = static_cast<std::uint32_t>(rows_.size());
       }
     for (std::size_t i = 0; i < ids.size(); ++i) slot_of_id_[i] = slot_plus_one_[ids[i]] - 1;
-    // The positions grouped by row, each group in batch order (a counting sort by slot).
-    row_starts_.assign(rows_.size() + 1, 0);
-    for (const std::uint32_t slot : slot_of_id_) ++row_starts_[slot + 1];
-    for (std::size_t k = 0; k < rows_.size(); ++k) row_starts_[k + 1] += row_starts_[k];
-    occurrences_.resize(ids.size());
-    cursor_.assign(row_starts_.begin(), row_starts_.end() - 1);
-    for (std::size_t i = 0; i < ids.size(); ++i)
-      occurrences_[cursor_[slot_of_id_[i]]++] = static_cast<std::uint32_t>(i);
   }
 
   /// Stable LSD radix sort of (id, position) pairs, a byte a pass, skipping the bytes every id
@@ -118,29 +102,20 @@ class BatchRows {
       keys_.swap(scratch_keys_);
       positions_.swap(scratch_positions_);
     }
-    // The sort is stable, so positions_ already lists each row's positions in batch order.
     for (std::size_t k = 0; k < n; ++k) {
-      if (k == 0 || keys_[k] != keys_[k - 1]) {
-        rows_.push_back(keys_[k]);
-        if (k != 0) row_starts_.push_back(static_cast<std::uint32_t>(k));
-      }
+      if (k == 0 || keys_[k] != keys_[k - 1]) rows_.push_back(keys_[k]);
       slot_of_id_[positions_[k]] = static_cast<std::uint32_t>(rows_.size() - 1);
     }
-    row_starts_.push_back(static_cast<std::uint32_t>(n));
-    occurrences_.swap(positions_);
   }
 
   std::vector<FeatureId> rows_;
   std::vector<std::uint32_t> slot_of_id_;
-  std::vector<std::uint32_t> row_starts_;   ///< occurrences of row k: [row_starts_[k], [k + 1])
-  std::vector<std::uint32_t> occurrences_;  ///< batch positions grouped by row
   // Sort buffers, kept so that a warm step allocates nothing.
   std::vector<std::uint32_t> slot_plus_one_;
   std::vector<std::uint32_t> keys_;
   std::vector<std::uint32_t> positions_;
   std::vector<std::uint32_t> scratch_keys_;
   std::vector<std::uint32_t> scratch_positions_;
-  std::vector<std::uint32_t> cursor_;
 };
 
 /// Sparse row gradient of a table of `table_rows` rows of `dim` values: rows() sorted and
@@ -161,19 +136,23 @@ class SparseRowGradient {
   }
 
   /// Sets the gradient from a batch indexed by `batch` (diff [ids x dim], the batch's order):
-  /// each row's sum from 0 in batch order. Threads split the rows, never a row's sum.
+  /// each row's sum from 0 in batch order. Threads split the rows, never a row's sum: each
+  /// walks the whole batch in order (reading diff front to back, as caches like) and adds the
+  /// ids whose rows it owns, so the sums are the same for any thread count.
   void assign(const BatchRows& batch, const T* diff) {
     const std::span<const FeatureId> rows = batch.rows();
+    const std::span<const std::uint32_t> slots = batch.slot_of_id();
     rows_.assign(rows.begin(), rows.end());
     values_.resize(rows.size() * dim_);
-    const std::size_t per_row = batch.slot_of_id().size() / std::max<std::size_t>(rows.size(), 1);
-    parallel_for(
-        rows.size(), grain_for((per_row + 1) * dim_), [&](std::size_t begin, std::size_t end) {
-          for (std::size_t k = begin; k < end; ++k) {
-            const std::span<const std::uint32_t> at = batch.occurrences_of(k);
-            kernels::simd::sum_rows_at(diff, dim_, at.data(), at.size(), values_.data() + k * dim_);
-          }
-        });
+    // One block a thread at most (each block reads every slot), and one in all unless the
+    // batch is worth the threads.
+    const std::size_t threads = static_cast<std::size_t>(max_threads());
+    const bool worth_threads = grain_for(slots.size() * dim_) == 1;
+    const std::size_t grain = worth_threads ? (rows.size() + threads - 1) / threads : rows.size();
+    parallel_for(rows.size(), grain, [&](std::size_t begin, std::size_t end) {
+      kernels::simd::add_rows_to_slots(diff, dim_, slots.data(), slots.size(), begin, end,
+                                       values_.data());
+    });
   }
 
   /// Adds diff[i, :] to the gradient of row ids[i], for i < n. Rows already held keep their

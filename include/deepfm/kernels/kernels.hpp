@@ -7,14 +7,12 @@
 #include "deepfm/kernels/dense_products.hpp"
 #include "deepfm/kernels/fm.hpp"
 #include "deepfm/kernels/isa.hpp"
+#include "deepfm/kernels/optimizer_updates.hpp"
 #include "deepfm/kernels/ref.hpp"
 #include "deepfm/kernels/rows.hpp"
 
 namespace deepfm::kernels {
 
-using ref::adagrad_update;
-using ref::adam_update;
-using ref::adam_update_zero_grad;
 using ref::AdamStep;
 using ref::all_finite;
 using ref::axpy;
@@ -25,14 +23,17 @@ using ref::multiply;
 using ref::relu_backward;
 using ref::relu_forward;
 using ref::row_sums;
-using ref::sgd_update;
 using ref::sigmoid;
+using simd::adagrad_update;
+using simd::adam_update;
+using simd::adam_update_zero_grad;
+using simd::add_rows_to_slots;
 using simd::dense_backward_data;
 using simd::dense_backward_weights;
 using simd::dense_forward;
 using simd::fm_backward;
 using simd::fm_forward;
 using simd::gather_rows;
-using simd::sum_rows_at;
+using simd::sgd_update;
 
 }  // namespace deepfm::kernels

@@ -30,13 +30,16 @@ void gather_rows(const T* table, std::size_t dim, const std::uint32_t* ids, std:
   }
 }
 
-/// out[:] = 0 + rows[positions[0], :] + rows[positions[1], :] + ..., added in list order.
+/// For the slots s in [slot_begin, slot_end): sums[s, :] = 0 + every rows[i, :] with
+/// slot_of_row[i] == s, added in row order.
 template <typename T>
-void sum_rows_at(const T* rows, std::size_t dim, const std::uint32_t* positions, std::size_t count,
-                 T* out) noexcept {
-  for (std::size_t j = 0; j < dim; ++j) out[j] = T(0);
-  for (std::size_t k = 0; k < count; ++k)
-    for (std::size_t j = 0; j < dim; ++j) out[j] += rows[std::size_t{positions[k]} * dim + j];
+void add_rows_to_slots(const T* rows, std::size_t dim, const std::uint32_t* slot_of_row,
+                       std::size_t n, std::size_t slot_begin, std::size_t slot_end,
+                       T* sums) noexcept {
+  for (std::size_t j = slot_begin * dim; j < slot_end * dim; ++j) sums[j] = T(0);
+  for (std::size_t i = 0; i < n; ++i)
+    if (slot_of_row[i] >= slot_begin && slot_of_row[i] < slot_end)
+      for (std::size_t j = 0; j < dim; ++j) sums[slot_of_row[i] * dim + j] += rows[i * dim + j];
 }
 
 /// out[r] = sum_c x[r, c] for an [rows x cols] matrix.

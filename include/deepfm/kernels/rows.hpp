@@ -1,8 +1,8 @@
 #pragma once
 /// @file
 /// Row kernels of the embedding tables, written against the ISA layer (simd.hpp): gathering a
-/// batch's rows, and summing a row's gradients. Both equal their scalar twins bit for bit
-/// (ref::gather_rows copies; the sums add the same values in the same order, lane-wise).
+/// batch's rows, and summing the gradients of each row. Both equal their scalar twins bit for
+/// bit (ref::gather_rows copies; the sums add the same values in the same order, lane-wise).
 
 #include <cstddef>
 #include <cstdint>
@@ -23,16 +23,22 @@ void gather_rows(const T* table, std::size_t dim, const std::uint32_t* ids, std:
   }
 }
 
-/// out[:] = 0 + rows[positions[0], :] + rows[positions[1], :] + ..., added in list order;
-/// rows of `dim` elements.
+/// For the slots s in [slot_begin, slot_end): sums[s, :] = 0 + every rows[i, :] with
+/// slot_of_row[i] == s, added in row order; rows of `dim` elements. A caller that splits the
+/// slots across threads gets the same sums as one call over all of them.
 template <typename T>
-void sum_rows_at(const T* rows, std::size_t dim, const std::uint32_t* positions, std::size_t count,
-                 T* out) noexcept {
-  for (std::size_t c = 0; c < chunks<T>(dim); ++c) {
-    Vec<T> sum = Vec<T>::zero();
-    for (std::size_t k = 0; k < count; ++k)
-      sum = sum + load_chunk(rows + std::size_t{positions[k]} * dim, c, dim);
-    store_chunk(sum, out, c, dim);
+void add_rows_to_slots(const T* rows, std::size_t dim, const std::uint32_t* slot_of_row,
+                       std::size_t n, std::size_t slot_begin, std::size_t slot_end,
+                       T* sums) noexcept {
+  const std::size_t vectors = chunks<T>(dim);
+  for (std::size_t s = slot_begin; s < slot_end; ++s)
+    for (std::size_t c = 0; c < vectors; ++c) store_chunk(Vec<T>::zero(), sums + s * dim, c, dim);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t s = slot_of_row[i];
+    if (s < slot_begin || s >= slot_end) continue;
+    T* sum = sums + s * dim;
+    for (std::size_t c = 0; c < vectors; ++c)
+      store_chunk(load_chunk(sum, c, dim) + load_chunk(rows + i * dim, c, dim), sum, c, dim);
   }
 }
 

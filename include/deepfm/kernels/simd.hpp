@@ -6,6 +6,7 @@
 /// compiles to each ISA; partial loads and stores cover the tail of a row, so no kernel reads
 /// or writes past the n values it was given.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -40,6 +41,8 @@ struct Vec<T, Isa::scalar> {
   friend Vec operator+(Vec a, Vec b) noexcept { return {a.v + b.v}; }
   friend Vec operator-(Vec a, Vec b) noexcept { return {a.v - b.v}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {a.v * b.v}; }
+  friend Vec operator/(Vec a, Vec b) noexcept { return {a.v / b.v}; }
+  friend Vec sqrt(Vec a) noexcept { return {std::sqrt(a.v)}; }
   friend T sum_lanes(Vec a) noexcept { return a.v; }
 };
 
@@ -63,6 +66,8 @@ struct Vec<float, Isa::avx512> {
   friend Vec operator+(Vec a, Vec b) noexcept { return {_mm512_add_ps(a.v, b.v)}; }
   friend Vec operator-(Vec a, Vec b) noexcept { return {_mm512_sub_ps(a.v, b.v)}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {_mm512_mul_ps(a.v, b.v)}; }
+  friend Vec operator/(Vec a, Vec b) noexcept { return {_mm512_div_ps(a.v, b.v)}; }
+  friend Vec sqrt(Vec a) noexcept { return {_mm512_mask_sqrt_ps(a.v, 0xFFFF, a.v)}; }  // 105593
   /// Pairwise tree: halves, then quarters... (a fixed order, so every call rounds alike).
   /// Masked forms with every lane set: the plain ones pass GCC 12 an "undefined" operand that
   /// it then reports as uninitialised inside its own headers (GCC bug 105593).
@@ -93,6 +98,8 @@ struct Vec<double, Isa::avx512> {
   friend Vec operator+(Vec a, Vec b) noexcept { return {_mm512_add_pd(a.v, b.v)}; }
   friend Vec operator-(Vec a, Vec b) noexcept { return {_mm512_sub_pd(a.v, b.v)}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {_mm512_mul_pd(a.v, b.v)}; }
+  friend Vec operator/(Vec a, Vec b) noexcept { return {_mm512_div_pd(a.v, b.v)}; }
+  friend Vec sqrt(Vec a) noexcept { return {_mm512_mask_sqrt_pd(a.v, 0xFF, a.v)}; }  // 105593
   friend double sum_lanes(Vec a) noexcept {
     constexpr __mmask8 all = 0xFF;
     __m512d t = _mm512_add_pd(a.v, _mm512_mask_shuffle_f64x2(a.v, all, a.v, a.v, 0x4E));
@@ -134,6 +141,8 @@ struct Vec<float, Isa::avx2_fma> {
   friend Vec operator+(Vec a, Vec b) noexcept { return {_mm256_add_ps(a.v, b.v)}; }
   friend Vec operator-(Vec a, Vec b) noexcept { return {_mm256_sub_ps(a.v, b.v)}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {_mm256_mul_ps(a.v, b.v)}; }
+  friend Vec operator/(Vec a, Vec b) noexcept { return {_mm256_div_ps(a.v, b.v)}; }
+  friend Vec sqrt(Vec a) noexcept { return {_mm256_sqrt_ps(a.v)}; }
   friend float sum_lanes(Vec a) noexcept {
     const __m128 quarter = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
     const __m128 eighth = _mm_add_ps(quarter, _mm_movehl_ps(quarter, quarter));
@@ -159,6 +168,8 @@ struct Vec<double, Isa::avx2_fma> {
   friend Vec operator+(Vec a, Vec b) noexcept { return {_mm256_add_pd(a.v, b.v)}; }
   friend Vec operator-(Vec a, Vec b) noexcept { return {_mm256_sub_pd(a.v, b.v)}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {_mm256_mul_pd(a.v, b.v)}; }
+  friend Vec operator/(Vec a, Vec b) noexcept { return {_mm256_div_pd(a.v, b.v)}; }
+  friend Vec sqrt(Vec a) noexcept { return {_mm256_sqrt_pd(a.v)}; }
   friend double sum_lanes(Vec a) noexcept {
     const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(a.v), _mm256_extractf128_pd(a.v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)));
