@@ -1,8 +1,9 @@
 // Online serving latency at the d2l configuration (34 fields, k 10, MLP 30-20-10): one row,
-// and small batches, scored from global ids (CtrModel::predict_logits) and from raw strings
-// (Predictor, through the training vocabulary), each in a caller-owned workspace warmed up
-// first, as a server keeps one per thread. Every call is timed on its own, so the p50 and p99
-// counters are per-call latencies (steady_clock; its own cost, some 20 ns, is included).
+// and small batches (and one row of the Criteo-like configuration of train_step_bench), scored from
+// global ids (CtrModel::predict_logits) and from raw strings (Predictor, through the training
+// vocabulary), each in a caller-owned workspace warmed up first, as a server keeps one per thread.
+// Every call is timed on its own, so the p50 and p99 counters are per-call latencies (steady_clock;
+// its own cost, some 20 ns, is included).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstddef>
 #include <deepfm/data/vocabulary.hpp>
 #include <deepfm/io/model_file.hpp>
+#include <deepfm/models/deepfm.hpp>
 #include <deepfm/models/model_spec.hpp>
 #include <deepfm/serve/predictor.hpp>
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "d2l_shapes.hpp"
+#include "machine_peak.hpp"
 
 namespace {
 
@@ -135,8 +138,39 @@ void BM_PredictFromStrings(benchmark::State& state) {
   recorder.report(rows);
 }
 
+/// One row (or a few) of the Criteo-like configuration of train_step_bench (39 fields x 10,000
+/// values, k 16, MLP 400-400-400) from global ids, straight on the model (no model file).
+void BM_PredictCriteoFromIds(benchmark::State& state) {
+  const auto rows = static_cast<std::size_t>(state.range(0));
+  const std::vector<std::size_t> field_dims(39, 10000);
+  const deepfm::DeepFM<float> model(field_dims, {.factors = 16, .mlp = {400, 400, 400}, .seed = 1});
+  const std::size_t fields = field_dims.size();
+  const deepfm::RandomStream stream(7, deepfm::RngStream::synthetic);
+  std::vector<deepfm::FeatureId> ids(kRowPool * fields);
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    ids[i] = static_cast<deepfm::FeatureId>((i % fields) * 10000 + stream.below(i, 10000));
+  std::vector<float> logits(rows);
+  deepfm::CtrModel<float>::Workspace ws;
+  const auto call = [&](std::size_t first) {
+    model.predict_logits(std::span(ids).subspan(first * fields, rows * fields), logits, ws);
+  };
+  call(0);
+  LatencyRecorder recorder(state);
+  std::size_t first = 0;
+  for (auto _ : state) {
+    recorder.time([&] { call(first); });
+    benchmark::DoNotOptimize(logits.data());
+    first = (first + rows) % (kRowPool - rows + 1);
+  }
+  recorder.report(rows);
+}
+
 }  // namespace
 
+BENCHMARK(BM_PredictCriteoFromIds)
+    ->Name("PredictLatency<float>/criteo39x10k_k16_mlp400x3/from_ids")
+    ->Arg(1)
+    ->Arg(16);
 BENCHMARK(BM_PredictFromIds)
     ->Name("PredictLatency<float>/d2l_k10/from_ids")
     ->Arg(1)
@@ -148,4 +182,12 @@ BENCHMARK(BM_PredictFromStrings)
     ->Arg(16)
     ->Arg(256);
 
-BENCHMARK_MAIN();
+// BENCHMARK_MAIN, plus the machine in the context: ISA, threads, CPU model, FLOP bound.
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  deepfm_bench::add_benchmark_context(deepfm_bench::read_machine_peak());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -7,6 +7,8 @@
 #           nlohmann-json (the tests' strict JSON parser), Google Benchmark, OpenMP for clang,
 #           and Debian's python3-torch for the PyTorch trajectory check (skipped where the
 #           package is not offered; DEEPFM_SKIP_TORCH=1 leaves it out)
+#   bench   the tool and the benchmarks (scripts/bench.sh): the tool's packages and Google
+#           Benchmark (torch comes from scripts/python-env.sh, not from here)
 #   python  python3-venv, for scripts/python-env.sh (the comparison scripts' environment)
 set -euo pipefail
 profile=${1:-tests}
@@ -15,9 +17,10 @@ packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libcli11-de
           libxxhash-dev)
 case "$profile" in
   tool) ;;
+  bench) packages+=(libbenchmark-dev) ;;
   tests) packages+=(catch2 nlohmann-json3-dev libbenchmark-dev clang libomp-dev) ;;
   python) packages=(python3 python3-venv) ;;
-  *) echo "install-deps: unknown profile '$profile' (tool, tests or python)" >&2; exit 2 ;;
+  *) echo "install-deps: unknown profile '$profile' (tool, tests, bench or python)" >&2; exit 2 ;;
 esac
 
 missing_from() {

@@ -7,6 +7,7 @@ needed):
     /usr/bin/python3 deepfm_reference.py self-check
     /usr/bin/python3 deepfm_reference.py check-trajectory DUMP_DIR --data test.csv
     /usr/bin/python3 deepfm_reference.py train --train A --test B --model deepfm --json out.jsonl
+    /usr/bin/python3 deepfm_reference.py bench --train A --threads 2 --epochs 1
 
 check-trajectory replays a dump of deepfm_trajectory_dump (deepfm's encoded rows, initial
 parameters, batch order and per-step losses, dropout off): it re-encodes the data with this
@@ -18,6 +19,9 @@ torch.optim.Adam and compares the per-step training losses (exit 0 when every st
 train is the reference's own training (its own seeded initialisation, shuffling and dropout):
 test AUC and logloss after the listed epochs, for several seeds, as JSON lines
 {"system","model","dataset","seed","epoch","test_auc","test_logloss","train_loss"}.
+
+bench times the same DeepFM (benchmarks/compare_pytorch.py drives it): training samples/s per
+epoch with reading and encoding excluded, inference samples/s and one-row latency p50/p99.
 
 The model, as deepfm computes it (include/deepfm/models/ctr_model.hpp):
     logit = head(sum_f w[x_f]) + 0.5 * sum_j((sum_f e_fj)^2 - sum_f e_fj^2) + MLP(concat_f e_f)
@@ -561,6 +565,121 @@ def train(args):
 
 
 # ---------------------------------------------------------------------------------------------
+# bench
+
+
+def percentile(sorted_values, q):
+    """The value at rank q * (n - 1) of an ascending list (predict_latency_bench's rule)."""
+    return sorted_values[int(q * (len(sorted_values) - 1))]
+
+
+def bench(args):
+    """Speed of the reference on one file, for benchmarks/compare_pytorch.py: training samples/s
+    per epoch (the batch loop alone: index gather, forward, backward, Adam; reading and encoding
+    the file are timed apart), then inference samples/s (eval mode, no_grad, batches of
+    --batch) and single-row latency (one row of ids per call, each call timed on its own)."""
+    torch.set_num_threads(args.threads)
+    dtype = torch.float32
+    mlp = [int(w) for w in args.mlp.split(",") if w]
+
+    start = time.perf_counter()
+    records, skipped = read_records(args.train, parser_factory(args))
+    vocabulary = Vocabulary(records, args.min_count)
+    ids, labels = vocabulary.encode(records)
+    del records
+    load_seconds = time.perf_counter() - start
+    rows = len(labels)
+    x_train = torch.from_numpy(ids.astype(np.int64))
+    y_train = torch.from_numpy(labels).to(dtype)
+    print(f"pytorch bench: {rows} rows ({skipped} skipped), {len(vocabulary.field_dims)} fields, "
+          f"{sum(vocabulary.field_dims)} ids, read and encoded in {load_seconds:.1f} s; "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads", file=sys.stderr)
+
+    torch.manual_seed(args.seed)
+    shuffle = torch.Generator().manual_seed(args.seed)
+    model = CtrReference(vocabulary.field_dims, args.factors, mlp, args.dropout, dtype)
+    model.xavier_initialize()
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    leftover = torch.empty(0, dtype=torch.int64)
+    epochs = []
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        begin = time.perf_counter()
+        batches, leftover = rollover_batches(rows, args.batch, shuffle, leftover)
+        loss_sum = 0.0
+        for index in batches:
+            loss = F.binary_cross_entropy_with_logits(model(x_train[index]), y_train[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item()
+        seconds = time.perf_counter() - begin
+        samples = sum(len(index) for index in batches)
+        epochs.append({"epoch": epoch, "seconds": seconds, "samples": samples,
+                       "samples_per_second": samples / seconds,
+                       "train_loss": loss_sum / len(batches)})
+        print(f"pytorch epoch {epoch}: {samples} samples in {seconds:.2f} s, "
+              f"{samples / seconds:,.0f} samples/s, loss {loss_sum / len(batches):.4f}",
+              file=sys.stderr)
+
+    model.eval()
+    inference_batches = [x_train[i:i + args.batch] for i in range(0, rows - args.batch + 1,
+                                                                     args.batch)][:64]
+    inference_batches = inference_batches or [x_train]
+    with torch.no_grad():
+        for batch in inference_batches[:3]:  # warm-up
+            model(batch)
+        calls, samples, begin = 0, 0, time.perf_counter()
+        while True:
+            batch = inference_batches[calls % len(inference_batches)]
+            model(batch)
+            calls += 1
+            samples += len(batch)
+            seconds = time.perf_counter() - begin
+            if seconds >= args.inference_seconds and calls >= 3:
+                break
+        inference = samples / seconds
+
+        one_rows = [x_train[i:i + 1].clone() for i in range(min(rows, 4096))]
+        for row in one_rows[:200]:  # warm-up
+            model(row)
+        nanoseconds = []
+        for call in range(args.latency_calls):
+            row = one_rows[call % len(one_rows)]
+            begin = time.perf_counter_ns()
+            model(row)
+            nanoseconds.append(time.perf_counter_ns() - begin)
+        nanoseconds.sort()
+
+    train_samples = sum(e["samples"] for e in epochs)
+    train_seconds = sum(e["seconds"] for e in epochs)
+    blas = [part.split("=", 1)[1] for part in torch.__config__.show().replace(",", " ").split()
+            if part.startswith("BLAS_INFO=")]
+    result = {"system": "pytorch", "torch": torch.__version__, "torch_file": torch.__file__,
+              "torch_blas": blas[0] if blas else "unknown",
+              "threads": torch.get_num_threads(), "rows": rows, "skipped": skipped,
+              "fields": len(vocabulary.field_dims), "ids": int(sum(vocabulary.field_dims)),
+              "factors": args.factors, "mlp": mlp, "dropout": args.dropout, "lr": args.lr,
+              "batch": args.batch, "load_seconds": load_seconds, "epochs": epochs,
+              "train_samples_per_second": train_samples / train_seconds,
+              "inference_samples_per_second": inference, "inference_batch": args.batch,
+              "latency_calls": len(nanoseconds),
+              "latency_p50_us": percentile(nanoseconds, 0.50) / 1e3,
+              "latency_p99_us": percentile(nanoseconds, 0.99) / 1e3}
+    print(f"pytorch: train {result['train_samples_per_second']:,.0f} samples/s, inference "
+          f"{inference:,.0f} samples/s (batch {args.batch}), one row p50 "
+          f"{result['latency_p50_us']:.1f} us p99 {result['latency_p99_us']:.1f} us",
+          file=sys.stderr)
+    line = json.dumps(result)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(line + "\n")
+    else:
+        print(line)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
 # self-check
 
 
@@ -666,6 +785,26 @@ def main():
     run.add_argument("--json", help="write one JSON line per seed and evaluated epoch here")
     run.add_argument("--threads", type=int, default=1)
 
+    speed = commands.add_parser("bench", help="training, inference and one-row latency speed")
+    speed.add_argument("--train", required=True, help="a d2l-format (or --format) file")
+    speed.add_argument("--format", default="d2l", choices=["d2l", "criteo", "csv"])
+    speed.add_argument("--label-column", default="")
+    speed.add_argument("--drop-columns", default="")
+    speed.add_argument("--separator", default=",")
+    speed.add_argument("--min-count", type=int, default=4)
+    speed.add_argument("--epochs", type=int, default=1)
+    speed.add_argument("--batch", type=int, default=2048)
+    speed.add_argument("--lr", type=float, default=0.01)
+    speed.add_argument("--factors", type=int, default=10)
+    speed.add_argument("--mlp", default="30,20,10")
+    speed.add_argument("--dropout", type=float, default=0.1)
+    speed.add_argument("--seed", type=int, default=1)
+    speed.add_argument("--threads", type=int, default=1)
+    speed.add_argument("--inference-seconds", type=float, default=2.0,
+                       help="time the inference loop for at least this long")
+    speed.add_argument("--latency-calls", type=int, default=5000)
+    speed.add_argument("--json", help="write the figures as one JSON line here (else stdout)")
+
     selfcheck = commands.add_parser("self-check", help="AUC, Criteo buckets, CSV, d2l golden")
     selfcheck.add_argument("--data-dir", default=os.environ.get("DEEPFM_DATA_DIR", shared))
 
@@ -675,6 +814,8 @@ def main():
         return check_trajectory(args)
     if args.command == "train":
         return train(args)
+    if args.command == "bench":
+        return bench(args)
     return self_check(args)
 
 
