@@ -22,6 +22,16 @@ namespace deepfm::kernels::simd {
 template <typename T, Isa I = kIsa>
 struct Vec;
 
+/// Whether the target computes std::fma in one instruction (else it is a slow library call,
+/// and the scalar path multiplies and adds).
+inline constexpr bool kFusedMultiplyAdd =
+#if (defined(FP_FAST_FMA) && defined(FP_FAST_FMAF)) || defined(__FMA__) || \
+    defined(__ARM_FEATURE_FMA)
+    true;
+#else
+    false;
+#endif
+
 /// The scalar "register": every ISA's code compiles to it when SIMD is off.
 template <typename T>
 struct Vec<T, Isa::scalar> {
@@ -36,8 +46,16 @@ struct Vec<T, Isa::scalar> {
   void store(T* p, std::size_t n) const noexcept {
     if (n != 0) *p = v;
   }
-  /// a * b + c, rounded once where the ISA has FMA; the scalar path rounds as written.
-  friend Vec fma(Vec a, Vec b, Vec c) noexcept { return {a.v * b.v + c.v}; }
+  /// a * b + c: fused (rounded once) where the target has FMA, else rounded twice. Never left
+  /// to the compiler: GNU C++ may fuse `a * b + c` in one inlined copy and not in another,
+  /// and a row would then round differently in a different block of the batch.
+  friend Vec fma(Vec a, Vec b, Vec c) noexcept {
+    if constexpr (kFusedMultiplyAdd) {
+      return {std::fma(a.v, b.v, c.v)};
+    } else {
+      return {a.v * b.v + c.v};
+    }
+  }
   friend Vec operator+(Vec a, Vec b) noexcept { return {a.v + b.v}; }
   friend Vec operator-(Vec a, Vec b) noexcept { return {a.v - b.v}; }
   friend Vec operator*(Vec a, Vec b) noexcept { return {a.v * b.v}; }
