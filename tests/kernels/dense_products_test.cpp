@@ -105,6 +105,22 @@ TEMPLATE_TEST_CASE("dense_forward and dense_backward_data equal ref within the d
         // Nothing past the outputs is written (the storage's guard element included).
         CHECK(y.storage[0] == T(0));
         CHECK(dx.storage[0] == T(0));
+
+        // dense_backward_data_add: the same sums started from what dx holds.
+        const auto start = random_values<T>(rows * in, ++seed);
+        Unaligned<T> dx_add(start);
+        std::vector<T> dx_add_ref = start;
+        kernels::simd::dense_backward_data_add(udy.data(), rows, out, uw.data(), in, dx_add.data());
+        kernels::ref::dense_backward_data_add(dy.data(), rows, out, w.data(), in,
+                                              dx_add_ref.data());
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t i = 0; i < in; ++i) {
+            double magnitude = std::abs(double(start[r * in + i]));
+            for (std::size_t o = 0; o < out; ++o)
+              magnitude += std::abs(double(dy[r * out + o]) * double(w[o * in + i]));
+            CHECK(std::abs(double(dx_add[r * in + i]) - double(dx_add_ref[r * in + i])) <=
+                  dot_bound<T>(out + 1, magnitude));
+          }
       }
 }
 

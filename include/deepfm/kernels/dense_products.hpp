@@ -80,11 +80,13 @@ void dense_forward(const T* x, std::size_t rows, std::size_t in, const T* w, con
   }
 }
 
-/// dx[r, i] = sum_o dy[r, o] * w[o, i], summed in o order: dy [rows x out], w [out x in],
-/// dx [rows x in] (overwritten).
-template <typename T>
-void dense_backward_data(const T* dy, std::size_t rows, std::size_t out, const T* w, std::size_t in,
-                         T* dx) noexcept {
+namespace detail {
+
+/// dense_backward_data (kAdd false) and dense_backward_data_add (kAdd true): the sum starts
+/// from 0 or from dx.
+template <bool kAdd, typename T>
+void backward_data(const T* dy, std::size_t rows, std::size_t out, const T* w, std::size_t in,
+                   T* dx) noexcept {
   using V = Vec<T>;
   constexpr std::size_t L = V::lanes;
   constexpr std::size_t kRows = 4;
@@ -93,12 +95,16 @@ void dense_backward_data(const T* dy, std::size_t rows, std::size_t out, const T
   for (std::size_t r0 = 0; r0 < rows; r0 += kRows) {
     for (std::size_t v0 = 0; v0 < vecs; v0 += kVecs) {
       const std::size_t i0 = v0 * L;
-      detail::with_block<kRows, kVecs>(rows - r0, vecs - v0, [&]<std::size_t R, std::size_t C>() {
+      with_block<kRows, kVecs>(rows - r0, vecs - v0, [&]<std::size_t R, std::size_t C>() {
         // Lanes of the block's last vector that lie inside the row.
         const std::size_t last = std::min(L, in - (i0 + (C - 1) * L));
         V acc[R][C];
-        for (auto& row : acc)
-          for (V& a : row) a = V::zero();
+        for (std::size_t r = 0; r < R; ++r) {
+          const T* dxr = dx + (r0 + r) * in + i0;
+          for (std::size_t c = 0; c + 1 < C; ++c)
+            acc[r][c] = kAdd ? V::load(dxr + c * L) : V::zero();
+          acc[r][C - 1] = kAdd ? V::load(dxr + (C - 1) * L, last) : V::zero();
+        }
         for (std::size_t o = 0; o < out; ++o) {
           const T* wo = w + o * in + i0;
           V wv[C];
@@ -117,6 +123,23 @@ void dense_backward_data(const T* dy, std::size_t rows, std::size_t out, const T
       });
     }
   }
+}
+
+}  // namespace detail
+
+/// dx[r, i] = sum_o dy[r, o] * w[o, i], summed in o order: dy [rows x out], w [out x in],
+/// dx [rows x in] (overwritten).
+template <typename T>
+void dense_backward_data(const T* dy, std::size_t rows, std::size_t out, const T* w, std::size_t in,
+                         T* dx) noexcept {
+  detail::backward_data<false>(dy, rows, out, w, in, dx);
+}
+
+/// The same added to dx, the sum starting from dx[r, i] (ref::dense_backward_data_add).
+template <typename T>
+void dense_backward_data_add(const T* dy, std::size_t rows, std::size_t out, const T* w,
+                             std::size_t in, T* dx) noexcept {
+  detail::backward_data<true>(dy, rows, out, w, in, dx);
 }
 
 /// For the outputs o in [o_begin, o_end): dw[o, i] += sum_r dy[r, o] * x[r, i] and

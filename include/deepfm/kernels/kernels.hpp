@@ -29,6 +29,7 @@ using simd::adam_update;
 using simd::adam_update_zero_grad;
 using simd::add_rows_to_slots;
 using simd::dense_backward_data;
+using simd::dense_backward_data_add;
 using simd::dense_backward_weights;
 using simd::dense_forward;
 using simd::fm_backward;

@@ -83,6 +83,19 @@ void dense_backward_data(const T* dy, std::size_t rows, std::size_t out, const T
     }
 }
 
+/// The same added to dx: dx[r, i] = dx[r, i] + dy[r, 0] * w[0, i] + dy[r, 1] * w[1, i] + ...,
+/// in that order (a second consumer's gradient added without a pass of its own).
+template <typename T>
+void dense_backward_data_add(const T* dy, std::size_t rows, std::size_t out, const T* w,
+                             std::size_t in, T* dx) noexcept {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t i = 0; i < in; ++i) {
+      T sum = dx[r * in + i];
+      for (std::size_t o = 0; o < out; ++o) sum += dy[r * out + o] * w[o * in + i];
+      dx[r * in + i] = sum;
+    }
+}
+
 /// Its parameter gradients for the outputs o in [o_begin, o_end), summed in row order:
 /// dw[o, i] += sum_r dy[r, o] * x[r, i], db[o] += sum_r dy[r, o].
 template <typename T>

@@ -45,10 +45,8 @@ class Dense {
 
   void forward(const PassContext&, MatrixView<const T> src, MatrixView<T> dst) const {
     DEEPFM_ASSERT(src.cols == in_ && dst.cols == out_ && src.rows == dst.rows);
-    parallel_for(src.rows, grain_for(in_ * out_), [&](std::size_t begin, std::size_t end) {
-      kernels::dense_forward(src.row(begin), end - begin, in_, parameters_, bias(), out_,
-                             dst.row(begin));
-    });
+    parallel_for(src.rows, grain_for(in_ * out_),
+                 [&](std::size_t begin, std::size_t end) { forward_rows(src, dst, begin, end); });
   }
 
   /// dW += diff_dstᵀ · src, db += column sums of diff_dst, diff_src = diff_dst · W.
@@ -57,16 +55,46 @@ class Dense {
                 MatrixView<T> diff_src) {
     DEEPFM_ASSERT(src.cols == in_ && diff_dst.cols == out_ && src.rows == diff_dst.rows);
     parallel_for(out_, grain_for(src.rows * in_), [&](std::size_t begin, std::size_t end) {
-      kernels::dense_backward_weights(src.data, diff_dst.data, src.rows, in_, out_, begin, end,
-                                      gradients_, gradients_ + out_ * in_);
+      backward_weights(src, diff_dst, begin, end);
     });
     if (diff_src.rows != 0) {
       DEEPFM_ASSERT(diff_src.cols == in_ && diff_src.rows == src.rows);
       parallel_for(src.rows, grain_for(in_ * out_), [&](std::size_t begin, std::size_t end) {
-        kernels::dense_backward_data(diff_dst.row(begin), end - begin, out_, parameters_, in_,
-                                     diff_src.row(begin));
+        backward_data_rows(diff_dst, diff_src, begin, end);
       });
     }
+  }
+
+  // The parts of forward and backward, on the calling thread, for callers that run a whole
+  // pass in one parallel region (a model's step): rows [begin, end) of the batch, or the
+  // weight gradient of the outputs [o_begin, o_end) over every row.
+
+  /// dst rows [begin, end) = src rows · Wᵀ + b.
+  void forward_rows(MatrixView<const T> src, MatrixView<T> dst, std::size_t begin,
+                    std::size_t end) const noexcept {
+    kernels::dense_forward(src.row(begin), end - begin, in_, parameters_, bias(), out_,
+                           dst.row(begin));
+  }
+
+  /// diff_src rows [begin, end) = diff_dst rows · W, or with `add` diff_src rows += that
+  /// (each sum starting from diff_src's value).
+  void backward_data_rows(MatrixView<const T> diff_dst, MatrixView<T> diff_src, std::size_t begin,
+                          std::size_t end, bool add = false) const noexcept {
+    if (add) {
+      kernels::dense_backward_data_add(diff_dst.row(begin), end - begin, out_, parameters_, in_,
+                                       diff_src.row(begin));
+    } else {
+      kernels::dense_backward_data(diff_dst.row(begin), end - begin, out_, parameters_, in_,
+                                   diff_src.row(begin));
+    }
+  }
+
+  /// dW[o, :] += Σ_r diff_dst[r, o] · src[r, :] and db[o] += Σ_r diff_dst[r, o] for the outputs
+  /// o in [o_begin, o_end), summed in row order.
+  void backward_weights(MatrixView<const T> src, MatrixView<const T> diff_dst, std::size_t o_begin,
+                        std::size_t o_end) noexcept {
+    kernels::dense_backward_weights(src.data, diff_dst.data, src.rows, in_, out_, o_begin, o_end,
+                                    gradients_, gradients_ + out_ * in_);
   }
 
  private:

@@ -53,6 +53,21 @@ class Dropout {
     apply(ctx, diff_dst, diff_src);
   }
 
+  /// forward (and, with the same mask, backward) on rows [begin, end), on the calling thread:
+  /// the mask of an element depends on its index in the whole batch, not on the rows given.
+  void apply_rows(const PassContext& ctx, MatrixView<const T> src, MatrixView<T> dst,
+                  std::size_t begin, std::size_t end) const noexcept {
+    const std::size_t first = begin * src.cols;
+    const std::size_t count = (end - begin) * src.cols;
+    if (!ctx.training || rate_ == T(0)) {
+      if (src.data != dst.data) std::copy_n(src.data + first, count, dst.data + first);
+      return;
+    }
+    const RandomStream stream(seed_, RngStream::dropout, layer_id_, ctx.step);
+    kernels::apply_dropout_mask(stream, keep_threshold_, keep_scale(), first, count,
+                                src.data + first, dst.data + first);
+  }
+
  private:
   // Validates before keep_threshold_ converts rate · 2^24 to an integer, which is undefined
   // behaviour for a NaN or negative rate.

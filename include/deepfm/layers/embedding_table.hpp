@@ -35,9 +35,12 @@ class EmbeddingTable {
   /// dst[i, :] = weights[ids[i], :]. Ids must already be validated against rows().
   void forward(std::span<const FeatureId> ids, T* dst) const noexcept {
     parallel_for(ids.size(), grain_for(dim_), [&](std::size_t begin, std::size_t end) {
-      kernels::gather_rows(weights_.data(), dim_, ids.data() + begin, end - begin,
-                           dst + begin * dim_);
+      gather(ids.subspan(begin, end - begin), dst + begin * dim_);
     });
+  }
+  /// The same on the calling thread (for a caller's parallel region).
+  void gather(std::span<const FeatureId> ids, T* dst) const noexcept {
+    kernels::gather_rows(weights_.data(), dim_, ids.data(), ids.size(), dst);
   }
 
   /// Accumulates diff_dst[i, :] into the sparse gradient of row ids[i] (the table's own

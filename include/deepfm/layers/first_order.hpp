@@ -48,51 +48,78 @@ class FirstOrderTerm {
   }
 
   /// dst [rows x 1] = a · Σ_f w[ids[r, f]] + b.
-  void forward(const PassContext& ctx, std::span<const FeatureId> ids, Workspace& ws,
+  void forward(const PassContext&, std::span<const FeatureId> ids, Workspace& ws,
                MatrixView<T> dst) const {
-    const std::size_t rows = ids.size() / fields_;
-    ws.gathered.ensure_size(ids.size());
-    ws.sums.ensure_size(rows);
-    weights_.forward(ids, ws.gathered.data());
-    parallel_for(rows, grain_for(fields_), [&](std::size_t begin, std::size_t end) {
-      kernels::row_sums(ws.gathered.data() + begin * fields_, end - begin, fields_,
-                        ws.sums.data() + begin);
+    prepare(dst.rows, ws);
+    parallel_for(dst.rows, grain_for(fields_), [&](std::size_t begin, std::size_t end) {
+      forward_rows(ids, ws, dst, begin, end);
     });
-    head_.forward(ctx, MatrixView<const T>{ws.sums.data(), rows, 1}, dst);
   }
 
   /// Accumulates the head's gradients and the weight table's sparse row gradient (into the
   /// table's own gradient()).
-  void backward(const PassContext& ctx, std::span<const FeatureId> ids, Workspace& ws,
+  void backward(const PassContext&, std::span<const FeatureId> ids, Workspace& ws,
                 MatrixView<const T> diff_dst) {
-    diff_table_rows(ctx, ids, ws, diff_dst);
+    diff_table_rows(ws, diff_dst);
     weights_.backward(ids, ws.gathered.data());
   }
 
   /// The same, the table's gradient set into `table_gradient` from the batch `rows` indexes.
-  void backward(const PassContext& ctx, std::span<const FeatureId> ids, Workspace& ws,
+  void backward(const PassContext&, std::span<const FeatureId>, Workspace& ws,
                 MatrixView<const T> diff_dst, const BatchRows& rows,
                 SparseRowGradient<T>& table_gradient) {
-    diff_table_rows(ctx, ids, ws, diff_dst);
+    diff_table_rows(ws, diff_dst);
     weights_.backward(rows, ws.gathered.data(), table_gradient);
+  }
+
+  // The parts of a pass, for callers that run it in one parallel region (a model's step):
+  // prepare once, then per block of rows forward_rows and backward_rows on the calling thread,
+  // then backward_head once; the table's gradient is then summed from ws.gathered.
+
+  /// Sizes the workspace for a batch of `rows`.
+  void prepare(std::size_t rows, Workspace& ws) const {
+    ws.gathered.ensure_size(rows * fields_);
+    ws.sums.ensure_size(rows);
+    ws.diff_sums.ensure_size(rows);
+  }
+
+  /// dst rows [begin, end) of the batch `ids`.
+  void forward_rows(std::span<const FeatureId> ids, Workspace& ws, MatrixView<T> dst,
+                    std::size_t begin, std::size_t end) const noexcept {
+    T* gathered = ws.gathered.data() + begin * fields_;
+    weights_.gather(ids.subspan(begin * fields_, (end - begin) * fields_), gathered);
+    kernels::row_sums(gathered, end - begin, fields_, ws.sums.data() + begin);
+    head_.forward_rows(sums(ws, dst.rows), dst, begin, end);
+  }
+
+  /// In ws.gathered, for rows [begin, end), the gradient of each gathered weight.
+  void backward_rows(Workspace& ws, MatrixView<const T> diff_dst, std::size_t begin,
+                     std::size_t end) const noexcept {
+    const MatrixView<T> diff_sums{ws.diff_sums.data(), diff_dst.rows, 1};
+    head_.backward_data_rows(diff_dst, diff_sums, begin, end);
+    // d sum / d w[x_f] = 1, so every field of row r receives diff_sums[r].
+    for (std::size_t r = begin; r < end; ++r)
+      std::fill_n(ws.gathered.data() + r * fields_, fields_, ws.diff_sums[r]);
+  }
+
+  /// Accumulates the head's gradients [a | b] over every row of the batch.
+  void backward_head(const Workspace& ws, MatrixView<const T> diff_dst) noexcept {
+    head_.backward_weights(sums(ws, diff_dst.rows), diff_dst, 0, 1);
   }
 
   EmbeddingTable<T>& table() noexcept { return weights_; }
   const EmbeddingTable<T>& table() const noexcept { return weights_; }
 
  private:
+  static MatrixView<const T> sums(const Workspace& ws, std::size_t rows) noexcept {
+    return {ws.sums.data(), rows, 1};
+  }
+
   /// The head's gradients, and in ws.gathered the gradient of each gathered weight.
-  void diff_table_rows(const PassContext& ctx, std::span<const FeatureId> ids, Workspace& ws,
-                       MatrixView<const T> diff_dst) {
-    const std::size_t rows = ids.size() / fields_;
-    ws.diff_sums.ensure_size(rows);
-    head_.backward(ctx, MatrixView<const T>{ws.sums.data(), rows, 1}, diff_dst,
-                   MatrixView<T>{ws.diff_sums.data(), rows, 1});
-    // d sum / d w[x_f] = 1, so every field of row r receives diff_sums[r].
-    ws.gathered.ensure_size(ids.size());
-    parallel_for(rows, grain_for(fields_), [&](std::size_t begin, std::size_t end) {
-      for (std::size_t r = begin; r < end; ++r)
-        std::fill_n(ws.gathered.data() + r * fields_, fields_, ws.diff_sums[r]);
+  void diff_table_rows(Workspace& ws, MatrixView<const T> diff_dst) {
+    backward_head(ws, diff_dst);
+    parallel_for(diff_dst.rows, grain_for(fields_), [&](std::size_t begin, std::size_t end) {
+      backward_rows(ws, diff_dst, begin, end);
     });
   }
 

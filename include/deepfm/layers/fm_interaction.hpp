@@ -25,9 +25,8 @@ class FMInteraction {
 
   void forward(const PassContext&, MatrixView<const T> src, MatrixView<T> dst) const {
     DEEPFM_ASSERT(src.cols == fields_ * factors_ && dst.cols == 1 && dst.rows == src.rows);
-    parallel_for(src.rows, grain_for(src.cols), [&](std::size_t begin, std::size_t end) {
-      kernels::fm_forward(src.row(begin), end - begin, fields_, factors_, dst.row(begin));
-    });
+    parallel_for(src.rows, grain_for(src.cols),
+                 [&](std::size_t begin, std::size_t end) { forward_rows(src, dst, begin, end); });
   }
 
   void backward(const PassContext&, MatrixView<const T> src, MatrixView<const T> diff_dst,
@@ -35,9 +34,21 @@ class FMInteraction {
     DEEPFM_ASSERT(diff_src.cols == src.cols && diff_src.rows == src.rows &&
                   diff_dst.rows == src.rows && diff_dst.cols == 1);
     parallel_for(src.rows, grain_for(src.cols), [&](std::size_t begin, std::size_t end) {
-      kernels::fm_backward(src.row(begin), diff_dst.row(begin), end - begin, fields_, factors_,
-                           diff_src.row(begin));
+      backward_rows(src, diff_dst, diff_src, begin, end);
     });
+  }
+
+  /// forward on rows [begin, end), on the calling thread (for a caller's parallel region).
+  void forward_rows(MatrixView<const T> src, MatrixView<T> dst, std::size_t begin,
+                    std::size_t end) const noexcept {
+    kernels::fm_forward(src.row(begin), end - begin, fields_, factors_, dst.row(begin));
+  }
+
+  /// backward on rows [begin, end), on the calling thread.
+  void backward_rows(MatrixView<const T> src, MatrixView<const T> diff_dst, MatrixView<T> diff_src,
+                     std::size_t begin, std::size_t end) const noexcept {
+    kernels::fm_backward(src.row(begin), diff_dst.row(begin), end - begin, fields_, factors_,
+                         diff_src.row(begin));
   }
 
  private:

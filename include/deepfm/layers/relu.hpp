@@ -35,6 +35,19 @@ class ReLU {
                              diff_src.data + begin);
     });
   }
+
+  /// forward on rows [begin, end), on the calling thread (for a caller's parallel region).
+  void forward_rows(MatrixView<const T> src, MatrixView<T> dst, std::size_t begin,
+                    std::size_t end) const noexcept {
+    kernels::relu_forward(src.row(begin), (end - begin) * src.cols, dst.row(begin));
+  }
+
+  /// backward on rows [begin, end), on the calling thread.
+  void backward_rows(MatrixView<const T> src, MatrixView<const T> diff_dst, MatrixView<T> diff_src,
+                     std::size_t begin, std::size_t end) const noexcept {
+    kernels::relu_backward(src.row(begin), diff_dst.row(begin), (end - begin) * src.cols,
+                           diff_src.row(begin));
+  }
 };
 
 DEEPFM_CHECK_LAYER(ReLU<float>);

@@ -103,11 +103,10 @@ inline MemoryEstimate estimate_training_memory(const ModelSpec& spec, std::size_
   m.gradients =
       (dense * bytes + batch * fields * (k + 1) * bytes + C(2) * table_rows * sizeof(std::uint32_t))
           .value;
-  // Gathered embeddings, their gradient (twice with an MLP), MLP activations and masks.
-  m.workspace =
-      (batch * width * bytes * (spec.kind == ModelKind::deepfm ? 3 : 2) +
-       batch * hidden_sum * (C(3) * bytes + 4) + C(4) * batch * bytes + batch * fields * 4 * 2)
-          .value;
+  // Gathered embeddings and their gradient, MLP activations and their gradients.
+  m.workspace = (batch * width * bytes * 2 + batch * hidden_sum * (C(3) * bytes + 4) +
+                 C(4) * batch * bytes + batch * fields * 4 * 2)
+                    .value;
   m.datasets = (C(held_rows) * (fields * 4 + 4)).value;
   m.evaluation =
       (C(eval_rows) * (bytes + 16) + C(std::min<std::uint64_t>(eval_rows, 4096)) * width * bytes)
