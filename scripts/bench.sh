@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The speed measurements of issue 15 in one command:
-#   scripts/bench.sh            # the full run (about 10 minutes on 2 cores, first torch
+#   scripts/bench.sh            # the full run (about 12 minutes on 2 cores, first torch
 #                               # install aside)
 #   scripts/bench.sh --quick    # a short smoke run of the same steps
 # 1. installs what is missing (scripts/install-deps.sh bench: compiler, CMake, Eigen, CLI11,
@@ -10,7 +10,8 @@
 #    $DEEPFM_BENCH_CMAKE_ARGS, e.g. -DDEEPFM_DISABLE_SIMD=ON for the scalar kernels);
 # 2. runs benchmarks/train_step_bench (train steps and inference, d2l and Criteo-like
 #    configurations, 1 thread and all threads, with FLOP/s and the fraction of the machine's
-#    FLOP bound) and benchmarks/predict_latency_bench (one-row p50/p99);
+#    FLOP bound), benchmarks/predict_latency_bench (one-row p50/p99) and
+#    benchmarks/kernels_bench (every kernel beside its scalar twin in kernels::ref);
 # 3. runs benchmarks/compare_pytorch.py for the d2l and the Criteo-like configuration: deepfm
 #    against the PyTorch reference on one generated file, both on all cores, in the comparison
 #    scripts' Python environment. By default that is DEEPFM_TORCH=pypi (scripts/python-env.sh:
@@ -18,7 +19,8 @@
 #    DEEPFM_TORCH=system uses build/python-env, which takes Debian's python3-torch where it is
 #    installed (a generic-BLAS build, several times slower: not a fair peer).
 # Results go to build/bench-data ($DEEPFM_BENCH_RESULTS): train_step_bench.{txt,json},
-# predict_latency_bench.{txt,json}, compare-d2l.{md,json}, compare-criteo.{md,json}.
+# predict_latency_bench.{txt,json}, kernels_bench.{txt,json}, compare-d2l.{md,json},
+# compare-criteo.{md,json}.
 # Other arguments go to compare_pytorch.py (e.g. --threads 1, --epochs 2, --rows 200000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,16 +40,21 @@ read -r -a extra_cmake_args <<<"${DEEPFM_BENCH_CMAKE_ARGS:-}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-march=native \
       -DDEEPFM_BUILD_TESTS=OFF -DDEEPFM_BUILD_EXAMPLES=ON -DDEEPFM_BUILD_BENCHMARKS=ON \
       "${extra_cmake_args[@]}" >/dev/null
-cmake --build "$build" -j "$jobs" --target deepfm_cli train_step_bench predict_latency_bench
+cmake --build "$build" -j "$jobs" --target deepfm_cli train_step_bench predict_latency_bench \
+      kernels_bench
 echo "bench: built in $((SECONDS - start)) s"
 
 mkdir -p "$results"
-# Short minimum times keep the whole run near 10 minutes on 2 cores; each figure is one run,
+# Short minimum times keep the whole run near 12 minutes on 2 cores; each figure is one run,
 # so compare runs only on a quiet machine.
+# kernels_bench holds about 380 small benchmarks: 0.1 s each keeps it under 2 minutes.
 min_time=0.5
-[ ${#quick[@]} -eq 0 ] || min_time=0.05
-for bench in train_step_bench predict_latency_bench; do
-  "$build/benchmarks/$bench" --benchmark_min_time=$min_time \
+kernels_min_time=0.1
+[ ${#quick[@]} -eq 0 ] || { min_time=0.05; kernels_min_time=0.01; }
+for bench in train_step_bench predict_latency_bench kernels_bench; do
+  bench_min_time=$min_time
+  [ "$bench" != kernels_bench ] || bench_min_time=$kernels_min_time
+  "$build/benchmarks/$bench" --benchmark_min_time=$bench_min_time \
       --benchmark_out="$results/$bench.json" --benchmark_out_format=json |
     tee "$results/$bench.txt"
 done
@@ -61,5 +68,6 @@ for config in d2l criteo; do
 done
 
 echo "bench: done in $((SECONDS - start)) s; results in $results/:"
-echo "  train_step_bench.txt/.json, predict_latency_bench.txt/.json (Google Benchmark)"
+echo "  train_step_bench.txt/.json, predict_latency_bench.txt/.json, kernels_bench.txt/.json"
+echo "  (Google Benchmark)"
 echo "  compare-d2l.md, compare-criteo.md (deepfm vs PyTorch tables; .json: every figure)"
