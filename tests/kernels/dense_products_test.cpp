@@ -5,6 +5,7 @@
 // own target; deepfm_add_isa_test (tests/CMakeLists.txt) once more per SIMD ISA.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <limits>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support/random_values.hpp"
@@ -212,6 +214,38 @@ TEMPLATE_TEST_CASE("dense_backward_weights gives the same bits for any split of 
                                           db.data());
     kernels::simd::dense_backward_weights(x.data(), dy.data(), rows, in, out, split, out, dw.data(),
                                           db.data());
+    CHECK(dw == dw_whole);
+    CHECK(db == db_whole);
+  }
+}
+
+TEMPLATE_TEST_CASE(
+    "dense_backward_weight_columns and dense_backward_bias give the bits of "
+    "dense_backward_weights for any split of the inputs",
+    "[kernels]", float, double) {
+  using T = TestType;
+  constexpr std::size_t block = kernels::simd::kWeightColumnBlock<T>;
+  const std::size_t rows = 300;  // past one block of rows, so a sum crosses blocks
+  const std::size_t out = 7;
+  for (const std::size_t in : {std::size_t{1}, block - 1, block, 3 * block + 5}) {
+    CAPTURE(in);
+    const auto x = random_values<T>(rows * in, 31);
+    const auto dy = random_values<T>(rows * out, 32);
+    const auto start = random_values<T>(out * in + out, 33);  // they add to what dW, db hold
+    std::vector<T> dw_whole(start.begin(), start.begin() + static_cast<std::ptrdiff_t>(out * in));
+    std::vector<T> db_whole(start.begin() + static_cast<std::ptrdiff_t>(out * in), start.end());
+    std::vector<T> dw = dw_whole, db = db_whole;
+    kernels::simd::dense_backward_weights(x.data(), dy.data(), rows, in, out, 0, out,
+                                          dw_whole.data(), db_whole.data());
+    // Slices of one, two and three blocks, in an order other than left to right.
+    std::vector<std::pair<std::size_t, std::size_t>> slices;
+    for (std::size_t i = 0, width = 1; i < in; i += width * block, width = width % 3 + 1)
+      slices.emplace_back(i, std::min(in, i + width * block));
+    std::reverse(slices.begin(), slices.end());
+    for (const auto& [begin, end] : slices)
+      kernels::simd::dense_backward_weight_columns(x.data(), dy.data(), rows, in, out, begin, end,
+                                                   dw.data());
+    kernels::simd::dense_backward_bias(dy.data(), rows, out, db.data());
     CHECK(dw == dw_whole);
     CHECK(db == db_whole);
   }

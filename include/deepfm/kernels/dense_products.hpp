@@ -159,61 +159,106 @@ void dense_backward_data_add(const T* dy, std::size_t rows, std::size_t out, con
   detail::backward_data<true>(dy, rows, out, w, in, dx);
 }
 
-/// For the outputs o in [o_begin, o_end): dw[o, i] += sum_r dy[r, o] * x[r, i] and
-/// db[o] += sum_r dy[r, o], both summed in row order. x [rows x in], dy [rows x out],
-/// dw [out x in]. Threads split the outputs, never the rows, so the sums do not depend on
-/// the split. Rows go in blocks so the x and dy a block reads stay in cache; a sum carried
-/// from one block to the next through dw is exact, so blocking changes no bit.
+namespace detail {
+
+/// dw[o, i] += sum_r dy[r, o] * x[r, i] for the outputs [o_begin, o_end) and the inputs in
+/// vectors [v_begin, v_end) of a row (input i is in vector i / lanes), summed in row order.
+/// Rows go in blocks so the x and dy a block reads stay in cache; a sum carried from one block
+/// to the next through dw is exact, so blocking changes no bit.
 template <typename T>
-void dense_backward_weights(const T* x, const T* dy, std::size_t rows, std::size_t in,
-                            std::size_t out, std::size_t o_begin, std::size_t o_end, T* dw,
-                            T* db) noexcept {
+void backward_weights(const T* x, const T* dy, std::size_t rows, std::size_t in, std::size_t out,
+                      std::size_t o_begin, std::size_t o_end, std::size_t v_begin,
+                      std::size_t v_end, T* dw) noexcept {
   using V = Vec<T>;
   constexpr std::size_t L = V::lanes;
   constexpr std::size_t kOuts = 4;
   constexpr std::size_t kVecs = 3;
   constexpr std::size_t kRowBlock = 256;
-  const std::size_t vecs = (in + L - 1) / L;
   for (std::size_t r0 = 0; r0 < rows; r0 += kRowBlock) {
     const std::size_t r1 = std::min(rows, r0 + kRowBlock);
-    for (std::size_t v0 = 0; v0 < vecs; v0 += kVecs) {
+    for (std::size_t v0 = v_begin; v0 < v_end; v0 += kVecs) {
       const std::size_t i0 = v0 * L;
       for (std::size_t o0 = o_begin; o0 < o_end; o0 += kOuts) {
-        detail::with_block<kOuts, kVecs>(
-            o_end - o0, vecs - v0, [&]<std::size_t R, std::size_t C>() {
-              const std::size_t last = std::min(L, in - (i0 + (C - 1) * L));
-              V acc[R][C];
-              for (std::size_t o = 0; o < R; ++o) {
-                const T* dwo = dw + (o0 + o) * in + i0;
-                for (std::size_t c = 0; c + 1 < C; ++c) acc[o][c] = V::load(dwo + c * L);
-                acc[o][C - 1] = V::load(dwo + (C - 1) * L, last);
-              }
-              for (std::size_t r = r0; r < r1; ++r) {
-                const T* xr = x + r * in + i0;
-                V xv[C];
-                for (std::size_t c = 0; c + 1 < C; ++c) xv[c] = V::load(xr + c * L);
-                xv[C - 1] = last == L ? V::load(xr + (C - 1) * L) : V::load(xr + (C - 1) * L, last);
-                for (std::size_t o = 0; o < R; ++o) {
-                  const V d = V::broadcast(dy[r * out + o0 + o]);
-                  for (std::size_t c = 0; c < C; ++c) acc[o][c] = fma(d, xv[c], acc[o][c]);
-                }
-              }
-              for (std::size_t o = 0; o < R; ++o) {
-                T* dwo = dw + (o0 + o) * in + i0;
-                for (std::size_t c = 0; c + 1 < C; ++c) acc[o][c].store(dwo + c * L);
-                acc[o][C - 1].store(dwo + (C - 1) * L, last);
-              }
-            });
+        with_block<kOuts, kVecs>(o_end - o0, v_end - v0, [&]<std::size_t R, std::size_t C>() {
+          // Lanes of the block's last vector that lie inside the row.
+          const std::size_t last = std::min(L, in - (i0 + (C - 1) * L));
+          V acc[R][C];
+          for (std::size_t o = 0; o < R; ++o) {
+            const T* dwo = dw + (o0 + o) * in + i0;
+            for (std::size_t c = 0; c + 1 < C; ++c) acc[o][c] = V::load(dwo + c * L);
+            acc[o][C - 1] = V::load(dwo + (C - 1) * L, last);
+          }
+          for (std::size_t r = r0; r < r1; ++r) {
+            const T* xr = x + r * in + i0;
+            V xv[C];
+            for (std::size_t c = 0; c + 1 < C; ++c) xv[c] = V::load(xr + c * L);
+            xv[C - 1] = last == L ? V::load(xr + (C - 1) * L) : V::load(xr + (C - 1) * L, last);
+            for (std::size_t o = 0; o < R; ++o) {
+              const V d = V::broadcast(dy[r * out + o0 + o]);
+              for (std::size_t c = 0; c < C; ++c) acc[o][c] = fma(d, xv[c], acc[o][c]);
+            }
+          }
+          for (std::size_t o = 0; o < R; ++o) {
+            T* dwo = dw + (o0 + o) * in + i0;
+            for (std::size_t c = 0; c + 1 < C; ++c) acc[o][c].store(dwo + c * L);
+            acc[o][C - 1].store(dwo + (C - 1) * L, last);
+          }
+        });
       }
     }
   }
-  // db: lanes over the outputs, each a plain sum in row order.
+}
+
+/// db[o] += sum_r dy[r, o] for o in [o_begin, o_end): lanes over the outputs, each a plain sum
+/// in row order.
+template <typename T>
+void backward_bias(const T* dy, std::size_t rows, std::size_t out, std::size_t o_begin,
+                   std::size_t o_end, T* db) noexcept {
+  using V = Vec<T>;
+  constexpr std::size_t L = V::lanes;
   for (std::size_t o0 = o_begin; o0 < o_end; o0 += L) {
     const std::size_t n = std::min(L, o_end - o0);
     V acc = V::load(db + o0, n);
     for (std::size_t r = 0; r < rows; ++r) acc = acc + V::load(dy + r * out + o0, n);
     acc.store(db + o0, n);
   }
+}
+
+}  // namespace detail
+
+/// For the outputs o in [o_begin, o_end): dw[o, i] += sum_r dy[r, o] * x[r, i] and
+/// db[o] += sum_r dy[r, o], both summed in row order. x [rows x in], dy [rows x out],
+/// dw [out x in]. Threads split the outputs, never the rows, so the sums do not depend on
+/// the split.
+template <typename T>
+void dense_backward_weights(const T* x, const T* dy, std::size_t rows, std::size_t in,
+                            std::size_t out, std::size_t o_begin, std::size_t o_end, T* dw,
+                            T* db) noexcept {
+  detail::backward_weights(x, dy, rows, in, out, o_begin, o_end, 0, chunks<T>(in), dw);
+  detail::backward_bias(dy, rows, out, o_begin, o_end, db);
+}
+
+/// Where a slice of dense_backward_weight_columns may start: a multiple of this many inputs.
+template <typename T>
+inline constexpr std::size_t kWeightColumnBlock = 3 * Vec<T>::lanes;
+
+/// dw[o, i] += sum_r dy[r, o] * x[r, i] for every output o and the inputs i in
+/// [i_begin, i_end), summed in row order (ref::dense_backward_weights' sums, by columns).
+/// i_begin is a multiple of kWeightColumnBlock<T>, and i_end too or equal to `in`. Threads
+/// that split the inputs this way each read only their columns of x, where a split of the
+/// outputs has every thread read all of it.
+template <typename T>
+void dense_backward_weight_columns(const T* x, const T* dy, std::size_t rows, std::size_t in,
+                                   std::size_t out, std::size_t i_begin, std::size_t i_end,
+                                   T* dw) noexcept {
+  detail::backward_weights(x, dy, rows, in, out, 0, out, i_begin / Vec<T>::lanes, chunks<T>(i_end),
+                           dw);
+}
+
+/// db[o] += sum_r dy[r, o] for every output, in row order.
+template <typename T>
+void dense_backward_bias(const T* dy, std::size_t rows, std::size_t out, T* db) noexcept {
+  detail::backward_bias(dy, rows, out, 0, out, db);
 }
 
 }  // namespace deepfm::kernels::simd

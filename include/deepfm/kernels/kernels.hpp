@@ -28,13 +28,16 @@ using simd::adagrad_update;
 using simd::adam_update;
 using simd::adam_update_zero_grad;
 using simd::add_rows_to_slots;
+using simd::dense_backward_bias;
 using simd::dense_backward_data;
 using simd::dense_backward_data_add;
+using simd::dense_backward_weight_columns;
 using simd::dense_backward_weights;
 using simd::dense_forward;
 using simd::fm_backward;
 using simd::fm_forward;
 using simd::gather_rows;
+using simd::kWeightColumnBlock;
 using simd::sgd_update;
 
 }  // namespace deepfm::kernels

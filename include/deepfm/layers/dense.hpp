@@ -97,6 +97,15 @@ class Dense {
                                     gradients_, gradients_ + out_ * in_);
   }
 
+  /// The same sums split by inputs: dW[:, i] for i in [i_begin, i_end) (i_begin a multiple of
+  /// kernels::kWeightColumnBlock<T>, i_end too or in()), and with `bias` db as well.
+  void backward_weight_columns(MatrixView<const T> src, MatrixView<const T> diff_dst,
+                               std::size_t i_begin, std::size_t i_end, bool bias) noexcept {
+    kernels::dense_backward_weight_columns(src.data, diff_dst.data, src.rows, in_, out_, i_begin,
+                                           i_end, gradients_);
+    if (bias) kernels::dense_backward_bias(diff_dst.data, src.rows, out_, gradients_ + out_ * in_);
+  }
+
  private:
   const T* bias() const noexcept { return parameters_ + out_ * in_; }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "deepfm/core/aligned_buffer.hpp"
+#include "deepfm/kernels/kernels.hpp"
 #include "deepfm/layers/dense.hpp"
 #include "deepfm/layers/dropout.hpp"
 #include "deepfm/layers/relu.hpp"
@@ -32,11 +33,12 @@ class MLP {
     std::vector<AlignedBuffer<T>> diff_pre;  ///< per hidden layer: d loss / d its Dense output
   };
 
-  /// One slice of the weight gradients: the outputs [o_begin, o_end) of Dense layer `layer`.
+  /// One slice of the weight gradients: the inputs [i_begin, i_end) of Dense layer `layer`
+  /// (the slice that starts at input 0 sums the bias too).
   struct WeightSlice {
     std::size_t layer;
-    std::size_t o_begin;
-    std::size_t o_end;
+    std::size_t i_begin;
+    std::size_t i_end;
   };
 
   MLP(std::size_t in, std::vector<std::size_t> hidden, double dropout, std::uint64_t seed)
@@ -155,16 +157,17 @@ class MLP {
   }
 
   /// The slices of the weight gradients of a batch of `rows`, into `slices` (cleared first;
-  /// its capacity is reused): each costs about the same, so threads share them evenly.
+  /// its capacity is reused): each costs about the same, so threads share them evenly. They
+  /// split a layer's inputs, not its outputs, so each reads only its columns of the input.
   void weight_slices(std::size_t rows, std::vector<WeightSlice>& slices) const {
     slices.clear();
+    constexpr std::size_t kBlock = kernels::kWeightColumnBlock<T>;
     for (std::size_t l = 0; l < dense_.size(); ++l) {
-      const std::size_t out = dense_[l].out();
-      const std::size_t per_output = std::max<std::size_t>(rows * dense_[l].in(), 1);
-      // Outputs a slice holds: a multiple of the kernel's 4-output register block.
-      const std::size_t step =
-          std::min(out, (std::max<std::size_t>(kSliceOperations / per_output, 1) + 3) / 4 * 4);
-      for (std::size_t o = 0; o < out; o += step) slices.push_back({l, o, std::min(out, o + step)});
+      const std::size_t in = dense_[l].in();
+      const std::size_t per_input = std::max<std::size_t>(rows * dense_[l].out(), 1);
+      const std::size_t blocks = std::max<std::size_t>(kSliceOperations / per_input / kBlock, 1);
+      const std::size_t step = blocks * kBlock;
+      for (std::size_t i = 0; i < in; i += step) slices.push_back({l, i, std::min(in, i + step)});
     }
   }
 
@@ -175,7 +178,8 @@ class MLP {
     const std::size_t l = slice.layer;
     const MatrixView<const T> diff =
         l == hidden_.size() ? diff_dst : view(ws.diff_pre[l], src.rows, l);
-    dense_[l].backward_weights(input(src, ws, l), diff, slice.o_begin, slice.o_end);
+    dense_[l].backward_weight_columns(input(src, ws, l), diff, slice.i_begin, slice.i_end,
+                                      slice.i_begin == 0);
   }
 
   /// Rows that make a parallel block worth a thread.
