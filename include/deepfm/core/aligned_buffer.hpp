@@ -10,10 +10,20 @@
 #include <type_traits>
 #include <utility>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace deepfm {
 
 /// Alignment of every buffer: one cache line, which is also one AVX-512 register.
 inline constexpr std::size_t kBufferAlignment = 64;
+
+/// Buffers of at least this many bytes (a large embedding table and its optimizer state) are
+/// aligned to a 2 MB huge page and, on Linux, asked to be backed by huge pages: a batch reads
+/// rows scattered over gigabytes, and with 4 KB pages nearly every row is a TLB miss too.
+inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
+inline constexpr std::size_t kHugePageBufferBytes = 2 * kHugePageBytes;
 
 /// Owning, aligned, zero-initialised array of trivially copyable elements; copies are deep.
 template <typename T>
@@ -39,8 +49,13 @@ class AlignedBuffer {
   void resize(std::size_t size) {
     release();
     if (size == 0) return;
-    data_ = static_cast<T*>(::operator new[](size * sizeof(T), std::align_val_t{kBufferAlignment}));
+    const std::size_t bytes = size * sizeof(T);
+    data_ = static_cast<T*>(::operator new[](bytes, alignment(bytes)));
     size_ = size;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    // Advice only: where the kernel declines (THP off), the buffer works as before.
+    if (bytes >= kHugePageBufferBytes) (void)::madvise(data_, bytes, MADV_HUGEPAGE);
+#endif
     fill(T{});
   }
 
@@ -67,9 +82,13 @@ class AlignedBuffer {
 
  private:
   void release() noexcept {
-    if (data_ != nullptr) ::operator delete[](data_, std::align_val_t{kBufferAlignment});
+    if (data_ != nullptr) ::operator delete[](data_, alignment(size_ * sizeof(T)));
     data_ = nullptr;
     size_ = 0;
+  }
+
+  static std::align_val_t alignment(std::size_t bytes) noexcept {
+    return std::align_val_t{bytes >= kHugePageBufferBytes ? kHugePageBytes : kBufferAlignment};
   }
 
   T* data_ = nullptr;
