@@ -54,6 +54,19 @@ class BatchRows {
     }
   }
 
+  /// Makes room for build on `ids` ids below `table_rows`, so that build allocates nothing
+  /// (and cannot throw: a caller may then run it on another thread).
+  void reserve(std::size_t ids, std::size_t table_rows) {
+    slot_of_id_.reserve(ids);
+    rows_.reserve(ids);
+    if (table_rows <= kCountingSortFactor * ids) {
+      slot_plus_one_.reserve(table_rows);
+      return;
+    }
+    for (auto* buffer : {&keys_, &positions_, &scratch_keys_, &scratch_positions_})
+      buffer->reserve(ids);
+  }
+
   /// The touched rows, sorted and unique.
   std::span<const FeatureId> rows() const noexcept { return rows_; }
   /// For the i-th id of the batch, the index of its row in rows().

@@ -92,6 +92,7 @@ class CtrModel {
     typename FirstOrderTerm<T>::Workspace first_order;
     typename MLP<T>::Workspace mlp;
     AlignedBuffer<T> diff_logits;
+    AlignedBuffer<double> losses;    ///< each row's loss, summed in row order after the pass
     AlignedBuffer<T> diff_embedded;  ///< the FM's and the MLP's gradients of `embedded`, summed
   };
 
@@ -440,6 +441,7 @@ class CtrModel {
     if (mlp_) mlp_->prepare(rows, ws.mlp, backward);
     if (!backward) return;
     ws.diff_logits.ensure_size(rows);
+    ws.losses.ensure_size(rows);
     ws.diff_embedded.ensure_size(rows * width);
   }
 
@@ -484,13 +486,15 @@ class CtrModel {
     }
   }
 
-  /// For rows [begin, end) after their forward: the loss gradient (the mean's, `scale` = 1 /
-  /// batch rows), the gradient of every gathered value (ws.diff_embedded, and the first-order
-  /// weights' in ws.first_order) and the MLP's per-row gradients.
+  /// For rows [begin, end) after their forward: each row's loss, the loss gradient (the
+  /// mean's, `scale` = 1 / batch rows), the gradient of every gathered value (ws.diff_embedded,
+  /// and the first-order weights' in ws.first_order) and the MLP's per-row gradients.
   void backward_rows(const PassContext& ctx, const Batch& batch, Workspace& ws, T scale,
                      std::size_t begin, std::size_t end) const noexcept {
     const std::size_t rows = batch.rows();
     const std::size_t width = fields() * factors_;
+    for (std::size_t r = begin; r < end; ++r)
+      ws.losses[r] = kernels::bce_with_logit(ws.logits[r], static_cast<T>(batch.labels[r]));
     kernels::bce_with_logits_backward(ws.logits.data() + begin, batch.labels.data() + begin,
                                       end - begin, scale, ws.diff_logits.data() + begin);
     const MatrixView<const T> diff_logits{ws.diff_logits.data(), rows, 1};
@@ -512,18 +516,21 @@ class CtrModel {
     const MatrixView<const T> embedded{ws.embedded.data(), rows, width};
     weight_slices_.clear();
     if (mlp_) mlp_->weight_slices(rows, weight_slices_);
-    // Slice k < size is the MLP's; the last one is the first-order head.
-    parallel_for(weight_slices_.size() + 1, 1, [&](std::size_t begin, std::size_t end) {
+    batch_rows_.reserve(batch.ids.size(), embedding_.rows());
+    // Task 0 sorts the batch's ids into unique rows, which both tables' gradients need, while
+    // the other threads start on the dense layers: task 1 is the first-order head, task k + 2
+    // the MLP's slice k.
+    parallel_for(weight_slices_.size() + 2, 1, [&](std::size_t begin, std::size_t end) {
       for (std::size_t k = begin; k < end; ++k) {
-        if (k == weight_slices_.size()) {
+        if (k == 0) {
+          batch_rows_.build(batch.ids, embedding_.rows());
+        } else if (k == 1) {
           first_order_.backward_head(ws.first_order, diff_logits);
         } else {
-          mlp_->backward_weights(embedded, diff_logits, ws.mlp, weight_slices_[k]);
+          mlp_->backward_weights(embedded, diff_logits, ws.mlp, weight_slices_[k - 2]);
         }
       }
     });
-    // Both tables see the batch's ids: they are sorted into unique rows once.
-    batch_rows_.build(batch.ids, embedding_.rows());
     first_order_.table().backward(batch_rows_, ws.first_order.gathered.data(), out.first_order);
     embedding_.backward(batch_rows_, ws.diff_embedded.data(), out.embedding);
   }
@@ -550,10 +557,11 @@ class CtrModel {
       forward_rows(ctx, batch.ids, ws, begin, end);
       backward_rows(ctx, batch, ws, scale, begin, end);
     });
-    const double loss =
-        bce_with_logits_mean<T>(std::span<const T>(ws.logits.data(), rows), batch.labels);
+    // The mean of the rows' losses, summed in row order (bce_with_logits_mean's bits).
+    double loss_sum = 0;
+    for (std::size_t r = 0; r < rows; ++r) loss_sum += ws.losses[r];
     sum_gradients(batch, ws, out);
-    return loss;
+    return loss_sum / static_cast<double>(rows);
   }
 
   CtrParameters<T> parameters() noexcept {
