@@ -59,12 +59,19 @@ class RowOptimizer {
       return finite;
     }
     // Each touched row is updated on its own: any split across threads gives the same values.
+    // Touched rows with consecutive ids lie back to back in the table, the moments and the
+    // gradient alike, so a run of them is one call (element-wise: the same values).
     return parallel_all_of(
         rows.size(), grain_for(8 * dim_), [&](std::size_t begin, std::size_t end) {
           unsigned finite = 1;
-          for (std::size_t k = begin; k < end; ++k)
-            finite &=
-                update_row(weights, rows[k], gradient.row_gradient(k).data(), constants) ? 1u : 0u;
+          for (std::size_t k = begin; k < end;) {
+            std::size_t run = 1;
+            while (k + run < end && rows[k + run] == rows[k] + run) ++run;
+            finite &= update_rows(weights, rows[k], run, gradient.row_gradient(k).data(), constants)
+                          ? 1u
+                          : 0u;
+            k += run;
+          }
           return finite != 0;
         });
   }
@@ -113,18 +120,25 @@ class RowOptimizer {
   /// One row's update; `adam` holds step t's constants (Adam only).
   bool update_row(std::span<T> weights, FeatureId row, const T* grad,
                   const kernels::AdamStep<T>& adam) {
-    T* p = weights.data() + offset(row);
+    return update_rows(weights, row, 1, grad, adam);
+  }
+
+  /// The update of `count` consecutive rows from `first`, their gradients back to back.
+  bool update_rows(std::span<T> weights, FeatureId first, std::size_t count, const T* grad,
+                   const kernels::AdamStep<T>& adam) {
+    T* p = weights.data() + offset(first);
+    const std::size_t n = count * dim_;
     switch (config_.kind) {
       case Optimizer::sgd:
-        return kernels::sgd_update(p, grad, dim_, static_cast<T>(config_.lr),
+        return kernels::sgd_update(p, grad, n, static_cast<T>(config_.lr),
                                    static_cast<T>(config_.l2));
       case Optimizer::adagrad:
         return kernels::adagrad_update(
-            p, grad, first_moment_.data() + offset(row), dim_, static_cast<T>(config_.lr),
+            p, grad, first_moment_.data() + offset(first), n, static_cast<T>(config_.lr),
             static_cast<T>(config_.adagrad_eps), static_cast<T>(config_.l2));
       case Optimizer::adam:
-        return kernels::adam_update(p, grad, first_moment_.data() + offset(row),
-                                    second_moment_.data() + offset(row), dim_, adam);
+        return kernels::adam_update(p, grad, first_moment_.data() + offset(first),
+                                    second_moment_.data() + offset(first), n, adam);
     }
     return true;
   }
@@ -154,17 +168,30 @@ class RowOptimizer {
       // The first touched row at or after `begin`, then walked beside the table.
       std::size_t next = static_cast<std::size_t>(
           std::lower_bound(touched.begin(), touched.end(), begin) - touched.begin());
-      for (std::size_t row = begin; row < end; ++row) {
+      // Rows go in runs, each one call (element-wise: the same values as row by row): touched
+      // rows with consecutive ids, whose gradients lie back to back, or untouched rows up to
+      // the next touched one.
+      for (std::size_t row = begin; row < end;) {
         const std::size_t at = row * dim_;
         T* p = weights.data() + at;
         T* m = first_moment_.data() + at;
         T* v = second_moment_.data() + at;
-        const bool has_gradient = next < touched.size() && touched[next] == row;
-        const bool row_finite = has_gradient
-                                    ? kernels::adam_update(p, gradient.row_gradient(next++).data(),
-                                                           m, v, dim_, constants)
-                                    : kernels::adam_update_zero_grad(p, m, v, dim_, constants);
-        finite &= row_finite ? 1u : 0u;
+        std::size_t run = 1;
+        bool run_finite;
+        if (next < touched.size() && touched[next] == row) {
+          while (row + run < end && next + run < touched.size() && touched[next + run] == row + run)
+            ++run;
+          run_finite = kernels::adam_update(p, gradient.row_gradient(next).data(), m, v, run * dim_,
+                                            constants);
+          next += run;
+        } else {
+          const std::size_t stop =
+              next < touched.size() ? std::min<std::size_t>(touched[next], end) : end;
+          run = stop - row;
+          run_finite = kernels::adam_update_zero_grad(p, m, v, run * dim_, constants);
+        }
+        finite &= run_finite ? 1u : 0u;
+        row += run;
       }
       return finite != 0;
     });
