@@ -164,10 +164,12 @@ inline MachinePeak read_machine_peak() {
 
 /// Adds the machine to Google Benchmark's context (printed above the results and written to
 /// the JSON output's "context"): the ISA the kernels were compiled for, the threads deepfm may
-/// use, the CPU model and the FLOP bound with its formula. Call before RunSpecifiedBenchmarks.
+/// use and their backend, the CPU model and the FLOP bound with its formula. Call before
+/// RunSpecifiedBenchmarks.
 inline void add_benchmark_context(const MachinePeak& peak) {
   benchmark::AddCustomContext("deepfm_isa", peak.isa);
   benchmark::AddCustomContext("deepfm_max_threads", std::to_string(deepfm::max_threads()));
+  benchmark::AddCustomContext("deepfm_thread_backend", std::string(deepfm::kThreadBackend));
   benchmark::AddCustomContext("cpu_model", peak.cpu_model);
   benchmark::AddCustomContext("cpu_cores", std::to_string(peak.cores) + " cores (" +
                                                std::to_string(peak.logical_cpus) +

@@ -123,8 +123,8 @@ class HelpFormatter : public CLI::Formatter {
   }
 };
 
-/// What `deepfm --version` prints: the version, and the compiler and SIMD target of this
-/// build (which a bug report, or a speed comparison, needs).
+/// What `deepfm --version` prints: the version, and the compiler, SIMD target and thread
+/// backend of this build (which a bug report, or a speed comparison, needs).
 std::string version_text() {
 #if defined(__clang__)
   const std::string compiler = "clang++ " __clang_version__;
@@ -135,7 +135,8 @@ std::string version_text() {
 #endif
   return std::string("deepfm ") + deepfm::kVersionString + "\nbuilt with " +
          compiler.substr(0, compiler.find_last_not_of(' ') + 1) +
-         ", SIMD kernels: " + std::string(deepfm::kernels::isa_name(deepfm::kernels::kIsa));
+         ", SIMD kernels: " + std::string(deepfm::kernels::isa_name(deepfm::kernels::kIsa)) +
+         ", threads: " + std::string(deepfm::kThreadBackend);
 }
 
 /// What `deepfm` without a command prints: each command in one line, and where to read more.

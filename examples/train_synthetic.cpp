@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", options.seed, "seed of the data and the models");
   app.add_option("--model", options.model, "deepfm, fm or both")
       ->check(CLI::IsMember({"deepfm", "fm", "both"}));
-  app.add_option("--threads", options.threads, "OpenMP threads (0: all)");
+  app.add_option("--threads", options.threads, "threads (0: all)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,9 +3,9 @@
 # root). Works on Debian 12 and Ubuntu 22.04. One argument says for what:
 #   tool    the `deepfm` tool alone (the quick start's main job): compiler, CMake, Eigen,
 #           CLI11, zlib, xxHash
-#   tests   (the default) everything the test command builds and runs: clang++, Catch2,
-#           nlohmann-json (the tests' strict JSON parser), Google Benchmark, OpenMP for clang,
-#           and Debian's python3-torch for the PyTorch trajectory check (skipped where the
+#   tests   (the default) everything the test command builds and runs: clang++ with its
+#           ThreadSanitizer runtime, Catch2, nlohmann-json (the tests' strict JSON parser),
+#           Google Benchmark, OpenMP for clang, and Debian's python3-torch for the PyTorch trajectory check (skipped where the
 #           package is not offered; DEEPFM_SKIP_TORCH=1 leaves it out)
 #   bench   the tool and the benchmarks (scripts/bench.sh): the tool's packages and Google
 #           Benchmark (torch comes from scripts/python-env.sh, not from here)
@@ -60,6 +60,16 @@ if [[ "$gcc_major" =~ ^[0-9]+$ ]]; then
   mapfile -t missing < <(missing_from "libstdc++-${gcc_major}-dev")
   install "${missing[@]}"
 fi
+
+# clang's ThreadSanitizer runtime, for run-tests.sh's tsan stage. Debian 12 ships it in
+# libclang-rt-N-dev, which clang only recommends (and this script installs no recommends);
+# Ubuntu 22.04 has it in libclang-common-N-dev, which clang depends on.
+probe=$(mktemp -d)
+if ! echo 'int main() {}' | clang++ -fsanitize=thread -x c++ - -o "$probe/tsan" 2>/dev/null; then
+  clang_major=$(clang++ -dumpversion | cut -d. -f1)
+  install "libclang-rt-${clang_major}-dev"
+fi
+rm -rf "$probe"
 
 # The PyTorch trajectory test (benchmarks/pytorch/) runs under the system interpreter with the
 # distribution's torch; where the package is not offered it reports SKIPPED.

@@ -156,4 +156,4 @@ deepfm_cli_test(option_help_shows_defaults 0 ARGS train --help
 deepfm_cli_test(option_generate_help_shows_defaults 0 ARGS generate --help
                 STDOUT "--values-per-field UINT:1 to 16777216[ \n]+distinct values per field \\(default: 10\\)")
 deepfm_cli_test(option_version 0 ARGS --version
-                STDOUT "^deepfm ${PROJECT_VERSION}\nbuilt with (g|clang)\\+\\+ [0-9][^\n]*, SIMD kernels: (scalar|avx2\\+fma|avx512)\n$")
+                STDOUT "^deepfm ${PROJECT_VERSION}\nbuilt with (g|clang)\\+\\+ [0-9][^\n]*, SIMD kernels: (scalar|avx2\\+fma|avx512), threads: (openmp|std)\n$")

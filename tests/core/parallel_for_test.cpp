@@ -1,10 +1,13 @@
-// core/parallel_for.hpp: blocks cover [0, n) exactly once and hold at least `grain` each.
+// core/parallel_for.hpp: blocks cover [0, n) exactly once and hold at least `grain` each, the
+// same blocks on either backend; nested loops and loops from several threads at once run.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <deepfm/core/parallel_for.hpp>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -83,7 +86,6 @@ TEST_CASE("parallel_for runs work under the grain inline in one block", "[core][
   const Blocks small = run(99, 100);
   REQUIRE(small.ranges.size() == 1);
   CHECK(small.ranges[0] == std::make_pair(std::size_t{0}, std::size_t{99}));
-#if defined(_OPENMP)
   // With 4 threads and a grain of 10, 1000 iterations split into 16 blocks (four a thread):
   // 1000 = 16 * 62 + 8, so the first 8 hold 63 and the rest 62.
   const Blocks split = run(1000, 10);
@@ -97,20 +99,80 @@ TEST_CASE("parallel_for runs work under the grain inline in one block", "[core][
   const Blocks uneven = run(10, 2);
   CHECK(uneven.ranges ==
         std::vector<std::pair<std::size_t, std::size_t>>{{0, 2}, {2, 4}, {4, 6}, {6, 8}, {8, 10}});
-#endif
 }
 
 TEST_CASE("set_max_threads ignores non-positive counts", "[core][parallel_for]") {
   const ThreadCountGuard guard;
   deepfm::set_max_threads(3);
-#if defined(_OPENMP)
   CHECK(deepfm::max_threads() == 3);
-#else
-  CHECK(deepfm::max_threads() == 1);
-#endif
   const int before = deepfm::max_threads();
   deepfm::set_max_threads(0);
   CHECK(deepfm::max_threads() == before);
   deepfm::set_max_threads(-2);
   CHECK(deepfm::max_threads() == before);
+}
+
+TEST_CASE("parallel_for runs on the backend the build chose", "[core][parallel_for]") {
+#if defined(DEEPFM_STD_THREADS) || !defined(_OPENMP)
+  CHECK(deepfm::kThreadBackend == "std");
+#else
+  CHECK(deepfm::kThreadBackend == "openmp");
+#endif
+  CHECK(deepfm::max_threads() >= 1);
+}
+
+TEST_CASE("A loop nested in a block covers its range", "[core][parallel_for][threads]") {
+  const ThreadCountGuard guard;
+  deepfm::set_max_threads(3);
+  constexpr std::size_t kOuter = 12;
+  constexpr std::size_t kInner = 100;
+  std::vector<int> hits(kOuter * kInner, 0);
+  deepfm::parallel_for(kOuter, 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t o = begin; o < end; ++o)
+      deepfm::parallel_for(kInner, 1, [&](std::size_t b, std::size_t e) {
+        for (std::size_t i = b; i < e; ++i) ++hits[o * kInner + i];
+      });
+  });
+  CHECK(std::count(hits.begin(), hits.end(), 1) == static_cast<std::ptrdiff_t>(hits.size()));
+}
+
+TEST_CASE("Loops from several threads at once each cover their range",
+          "[core][parallel_for][threads]") {
+  // Each thread's count is its own (set_max_threads, as omp_set_num_threads, is per thread).
+  constexpr std::size_t kCallers = 4;
+  constexpr std::size_t kN = 1000;
+  std::vector<std::vector<int>> hits(kCallers, std::vector<int>(kN, 0));
+  std::atomic<int> wrong_count{0};
+  std::vector<std::thread> callers;
+  for (std::size_t t = 0; t < kCallers; ++t)
+    callers.emplace_back([&, t] {
+      deepfm::set_max_threads(static_cast<int>(t) + 1);
+      for (int repeat = 0; repeat < 50; ++repeat) {
+        deepfm::parallel_for(kN, 10, [&](std::size_t begin, std::size_t end) {
+          for (std::size_t i = begin; i < end; ++i) ++hits[t][i];
+        });
+        if (deepfm::max_threads() != static_cast<int>(t) + 1) ++wrong_count;
+      }
+    });
+  for (std::thread& caller : callers) caller.join();
+  CHECK(wrong_count.load() == 0);
+  for (std::size_t t = 0; t < kCallers; ++t)
+    CHECK(std::count(hits[t].begin(), hits[t].end(), 50) == static_cast<std::ptrdiff_t>(kN));
+}
+
+TEST_CASE("Many short loops in a row all complete", "[core][parallel_for][threads]") {
+  // The shape of a training step: tens of loops of a few microseconds, back to back. Each
+  // loop's writes must be visible to the caller when parallel_for returns.
+  const ThreadCountGuard guard;
+  for (const int threads : {2, 3}) {
+    deepfm::set_max_threads(threads);
+    std::vector<std::size_t> values(256, 0);
+    for (std::size_t round = 1; round <= 2000; ++round) {
+      deepfm::parallel_for(values.size(), 8, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) values[i] += i;
+      });
+      REQUIRE(values[255] == 255 * round);
+    }
+    for (std::size_t i = 0; i < values.size(); ++i) CHECK(values[i] == i * 2000);
+  }
 }

@@ -1,34 +1,84 @@
 #pragma once
 /// @file
-/// The one place deepfm talks to OpenMP: a blocked parallel loop with a grain threshold.
-/// Kernels stay free of pragmas; work too small to pay for the threads runs inline.
+/// The one place deepfm starts threads: a blocked parallel loop with a grain threshold, on one
+/// of two backends. OpenMP (the default where the compiler has it), or deepfm's own std::thread
+/// pool (core/thread_pool.hpp) when DEEPFM_STD_THREADS is defined (CMake:
+/// -DDEEPFM_THREAD_BACKEND=std) or OpenMP is not enabled. Both run the same blocks, so results
+/// are the same bits on either. Kernels stay free of pragmas; work too small to pay for the
+/// threads runs inline.
 
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
-#if defined(_OPENMP)
+#if defined(_OPENMP) && !defined(DEEPFM_STD_THREADS)
+#define DEEPFM_OPENMP_THREADS 1
 #include <omp.h>
+#else
+#include "deepfm/core/thread_pool.hpp"
 #endif
 
 namespace deepfm {
 
-/// Number of threads parallel_for may use (1 without OpenMP).
+/// The backend parallel_for runs on: "openmp" or "std" (deepfm's std::thread pool).
+#if defined(DEEPFM_OPENMP_THREADS)
+inline constexpr std::string_view kThreadBackend = "openmp";
+#else
+inline constexpr std::string_view kThreadBackend = "std";
+#endif
+
+namespace detail {
+#if !defined(DEEPFM_OPENMP_THREADS)
+/// The calling thread's count from set_max_threads (0: not set), per thread as OpenMP's is.
+inline thread_local int tls_max_threads = 0;
+#endif
+
+/// How parallel_for cuts [0, n) into blocks, shared by both backends so they run the same
+/// blocks: at most `kBlocksPerThread` a thread and floor(n / grain), split as evenly as
+/// possible (sizes differ by at most one), so every block holds at least n / blocks >= grain
+/// iterations and none is empty.
+struct BlockSplit {
+  static constexpr std::size_t kBlocksPerThread = 4;
+  std::size_t blocks = 0;
+  std::size_t base = 0;
+  std::size_t extra = 0;  // the first `extra` blocks hold one more
+
+  BlockSplit(std::size_t n, std::size_t grain, std::size_t threads) noexcept
+      : blocks(std::min(threads * kBlocksPerThread, n / std::max<std::size_t>(grain, 1))) {
+    if (blocks == 0) return;
+    base = n / blocks;
+    extra = n % blocks;
+  }
+  std::size_t begin(std::size_t block) const noexcept {
+    return block * base + std::min(block, extra);
+  }
+  std::size_t end(std::size_t block) const noexcept {
+    return begin(block) + base + (block < extra ? 1 : 0);
+  }
+};
+}  // namespace detail
+
+/// Number of threads parallel_for may use on this thread: set_max_threads's count, else all
+/// CPUs this process may use, or OMP_NUM_THREADS where set (on either backend).
 inline int max_threads() noexcept {
-#if defined(_OPENMP)
+#if defined(DEEPFM_OPENMP_THREADS)
   return omp_get_max_threads();
 #else
-  return 1;
+  const int set = detail::tls_max_threads;
+  return set > 0 ? set : static_cast<int>(detail::ThreadPool::default_threads());
 #endif
 }
 
-/// Sets the number of threads parallel_for uses; ignored without OpenMP.
+/// Sets the number of threads parallel_for uses on the calling thread (other threads keep
+/// theirs, as with omp_set_num_threads); a count of 0 or less is ignored.
 inline void set_max_threads(int threads) noexcept {
-#if defined(_OPENMP)
+#if defined(DEEPFM_OPENMP_THREADS)
   if (threads > 0) omp_set_num_threads(threads);
 #else
-  (void)threads;
+  constexpr int kMax = static_cast<int>(detail::ThreadPool::kMaxThreads);
+  if (threads > 0) detail::tls_max_threads = std::min(threads, kMax);
 #endif
 }
 
@@ -41,31 +91,28 @@ inline void set_max_threads(int threads) noexcept {
 template <typename Body>
 void parallel_for(std::size_t n, std::size_t grain, Body&& body) {
   if (n == 0) return;
-  grain = std::max<std::size_t>(grain, 1);
-  constexpr std::size_t kBlocksPerThread = 4;
   const std::size_t threads = static_cast<std::size_t>(max_threads());
-  // floor(n / grain) blocks at most, split as evenly as possible (sizes differ by at most
-  // one), so every block holds at least n / blocks >= grain iterations and none is empty.
-  const std::size_t blocks = std::min(threads * kBlocksPerThread, n / grain);
-  if (threads <= 1 || blocks <= 1) {
+  const detail::BlockSplit split(n, grain, threads);
+  if (threads <= 1 || split.blocks <= 1) {
     body(std::size_t{0}, n);
     return;
   }
-  const std::size_t base = n / blocks;
-  const std::size_t extra = n % blocks;  // the first `extra` blocks hold one more
+  const std::size_t team = std::min(threads, split.blocks);
+#if defined(DEEPFM_OPENMP_THREADS)
   // Computed outside the pragma: clang-format would mangle a cast inside it.
-  const int team = static_cast<int>(std::min(threads, blocks));
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
-#else
-  (void)team;
-#endif
-  for (std::int64_t block = 0; block < static_cast<std::int64_t>(blocks); ++block) {
+  const int omp_team = static_cast<int>(team);
+  const auto blocks = static_cast<std::int64_t>(split.blocks);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(omp_team)
+  for (std::int64_t block = 0; block < blocks; ++block) {
     const auto b = static_cast<std::size_t>(block);
-    const std::size_t begin = b * base + std::min(b, extra);
-    const std::size_t end = begin + base + (b < extra ? 1 : 0);
-    body(begin, end);
+    body(split.begin(b), split.end(b));
   }
+#else
+  auto run_block = [&](std::size_t b) { body(split.begin(b), split.end(b)); };
+  // The pool is busy when this loop is nested in another's block, or another thread runs a
+  // loop: this one then runs on its own thread (OpenMP too runs a nested loop on one thread).
+  if (!detail::ThreadPool::instance().run(split.blocks, team, run_block)) body(std::size_t{0}, n);
+#endif
 }
 
 /// Sets the thread count for a scope and restores the previous one after it; a count of 0
