@@ -178,6 +178,18 @@ void BM_ThreadedTrainStep(benchmark::State& state, Shape shape) {
               [&] { benchmark::DoNotOptimize(train_step(model, data.batch)); });
 }
 
+/// FM's step at 1 thread and all threads (no MLP, so no FLOP bound: samples/s only).
+void BM_ThreadedFMTrainStep(benchmark::State& state, Shape shape) {
+  const ThreadScope scope(static_cast<int>(state.range(0)));
+  const RandomBatch data(shape.field_dims, kBatch, 1);
+  deepfm::FM<float> model(shape.field_dims, {.factors = shape.factors, .seed = 1});
+  model.check_batch(data.batch);
+  for (auto _ : state) benchmark::DoNotOptimize(train_step(model, data.batch));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(kBatch));
+  state.counters["threads"] = deepfm::max_threads();
+}
+
 void BM_ThreadedInference(benchmark::State& state, Shape shape) {
   const int threads = static_cast<int>(state.range(0));
   const ThreadScope scope(threads);
@@ -259,6 +271,8 @@ int main(int argc, char** argv) {
   };
   add_threaded("DeepFMTrainStep<float>/d2l_k10_adam_dense", BM_ThreadedTrainStep, kD2lShape);
   add_threaded("DeepFMInference<float>/d2l_k10", BM_ThreadedInference, kD2lShape);
+  add_threaded("FMTrainStep<float>/d2l_k10", BM_ThreadedFMTrainStep, kD2lShape);
+  add_threaded("FMTrainStep<float>/d2l_k20", BM_ThreadedFMTrainStep, Shape{kD2lFieldDims, 20, {}});
   add_threaded("DeepFMTrainStep<float>/criteo39x10k_k16_mlp400x3_adam_dense", BM_ThreadedTrainStep,
                kCriteoShape);
   add_threaded("DeepFMInference<float>/criteo39x10k_k16_mlp400x3", BM_ThreadedInference,
