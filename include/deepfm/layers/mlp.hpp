@@ -182,14 +182,14 @@ class MLP {
                                       slice.i_begin == 0);
   }
 
-  /// Rows that make a parallel block worth a thread.
+ private:
+  /// Rows that make a parallel block of forward or backward worth a thread.
   std::size_t row_grain() const noexcept {
     std::size_t cost = 0;
     for (const auto& layer : dense_) cost += layer.in() * layer.out();
     return grain_for(cost);
   }
 
- private:
   /// Multiply-adds in one weight-gradient slice: about 2 M, some hundred microseconds, so a
   /// batch's slices spread over the threads and still pay for handing them out.
   static constexpr std::size_t kSliceOperations = std::size_t{1} << 21;
