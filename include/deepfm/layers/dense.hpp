@@ -97,6 +97,16 @@ class Dense {
                                     gradients_, gradients_ + out_ * in_);
   }
 
+  /// dW += Σ_r diff_dst[r, :]ᵀ · src[r, :] and db += Σ_r diff_dst[r, :] over the rows
+  /// [begin, end) only, summed in row order into `gradients` ([dW | db], laid out as this
+  /// layer's parameters) rather than the bound buffer: a part of the batch's sums.
+  void backward_weight_rows(MatrixView<const T> src, MatrixView<const T> diff_dst,
+                            std::size_t begin, std::size_t end, T* gradients) const noexcept {
+    kernels::dense_backward_weight_columns(src.row(begin), diff_dst.row(begin), end - begin, in_,
+                                           out_, 0, in_, gradients);
+    kernels::dense_backward_bias(diff_dst.row(begin), end - begin, out_, gradients + out_ * in_);
+  }
+
   /// The same sums split by inputs: dW[:, i] for i in [i_begin, i_end) (i_begin a multiple of
   /// kernels::kWeightColumnBlock<T>, i_end too or in()), and with `bias` db as well.
   void backward_weight_columns(MatrixView<const T> src, MatrixView<const T> diff_dst,

@@ -156,6 +156,20 @@ class MLP {
     }
   }
 
+  /// Adds the weight gradients of the rows [begin, end) only, summed in row order, into
+  /// `gradients` (laid out as this MLP's parameters): a part of the batch's sums, taken while
+  /// the rows' activations are still in cache. Needs backward_rows done for those rows.
+  void backward_weight_rows(MatrixView<const T> src, MatrixView<const T> diff_dst,
+                            const Workspace& ws, std::size_t begin, std::size_t end,
+                            T* gradients) const noexcept {
+    for (std::size_t l = 0; l < dense_.size(); ++l) {
+      const MatrixView<const T> diff =
+          l == hidden_.size() ? diff_dst : view(ws.diff_pre[l], src.rows, l);
+      dense_[l].backward_weight_rows(input(src, ws, l), diff, begin, end, gradients);
+      gradients += dense_[l].parameter_count();
+    }
+  }
+
   /// The slices of the weight gradients of a batch of `rows`, into `slices` (cleared first;
   /// its capacity is reused): each costs about the same, so threads share them evenly. They
   /// split a layer's inputs, not its outputs, so each reads only its columns of the input.

@@ -36,6 +36,7 @@
 #include "deepfm/metrics/epoch_stats.hpp"
 #include "deepfm/metrics/metrics.hpp"
 #include "deepfm/models/dense_parameters.hpp"
+#include "deepfm/models/pass_layout.hpp"
 #include "deepfm/optim/ctr_optimizer.hpp"
 
 namespace deepfm {
@@ -92,8 +93,9 @@ class CtrModel {
     typename FirstOrderTerm<T>::Workspace first_order;
     typename MLP<T>::Workspace mlp;
     AlignedBuffer<T> diff_logits;
-    AlignedBuffer<double> losses;    ///< each row's loss, summed in row order after the pass
-    AlignedBuffer<T> diff_embedded;  ///< the FM's and the MLP's gradients of `embedded`, summed
+    AlignedBuffer<double> losses;      ///< each row's loss, summed in row order after the pass
+    AlignedBuffer<T> diff_embedded;    ///< the FM's and the MLP's gradients of `embedded`, summed
+    AlignedBuffer<T> weight_partials;  ///< per chunk of rows: its MLP weight gradients
   };
 
   // ---- training: one step is compute_gradients -> reduce -> apply ----
@@ -411,24 +413,19 @@ class CtrModel {
                               std::to_string(batch.labels[r]) + "; labels must be 0 or 1");
   }
 
-  // A pass runs in one parallel region over blocks of rows, and within a block tile by tile,
-  // so that a tile's activations stay in cache from the gather to the input gradient. Every
-  // row is computed on its own, so the split changes no value. The weight gradients (sums
-  // over rows) and the tables' row gradients follow, each split by columns, never by row.
+  // A pass runs in one parallel region over blocks of rows, and within a block tile by tile
+  // (models/pass_layout.hpp), so that a tile's activations stay in cache from the gather to
+  // the input gradient. Every row is computed on its own, so the split changes no value. The
+  // weight gradients are sums over rows: summed per tile into chunk partials where the weights
+  // are small, else after the pass, split by columns. The tables' row gradients come last.
 
-  /// Rows a thread takes through the whole pass at a time where the MLP's weights are small:
-  /// the tile's activations (34 fields x 10 factors x 32 rows x 4 bytes = 43 KB, the input
-  /// gradient as much) and the weights stay in L2.
-  static constexpr std::size_t kTileRows = 32;
-  /// Where the weights are larger than this, each tile would read them again from L3
-  /// (Criteo-like 400-400-400: 2.3 MB a tile, a quarter of the forward's time): larger tiles
-  /// read them less often, and their activations come from L3 instead.
-  static constexpr std::size_t kSmallWeightBytes = std::size_t{256} << 10;
-  static constexpr std::size_t kLargeTileRows = 256;
+  /// Values of the partial sums one task of the final addition takes.
+  static constexpr std::size_t kPartialSliceValues = 4096;
 
-  std::size_t tile_rows() const noexcept {
-    const std::size_t weight_bytes = dense_.size() * sizeof(T);
-    return weight_bytes <= kSmallWeightBytes ? kTileRows : kLargeTileRows;
+  std::size_t dense_bytes() const noexcept { return dense_.size() * sizeof(T); }
+  /// Whether a pass sums the MLP's weight gradients tile by tile into chunk partials.
+  bool weight_gradients_in_tiles() const noexcept {
+    return mlp_ && pass_layout::small_weights(dense_bytes());
   }
 
   /// Sizes the workspace for `rows`, for forward only or for backward too.
@@ -445,14 +442,14 @@ class CtrModel {
     ws.diff_embedded.ensure_size(rows * width);
   }
 
-  /// Calls tile(begin, end) for consecutive tiles of tile_rows() rows, over blocks of rows
+  /// Calls tile(begin, end) for consecutive tiles (pass_layout::tile_rows), over blocks of rows
   /// spread across the threads.
   template <typename Tile>
   void for_each_tile(std::size_t rows, Tile&& tile) const {
     std::size_t cost = fields() * factors_ * 4;  // gather, FM, their gradients
     if (mlp_)
       for (const auto& layer : mlp_->dense_layers()) cost += layer.in() * layer.out();
-    const std::size_t tile_size = tile_rows();
+    const std::size_t tile_size = pass_layout::tile_rows(dense_bytes());
     parallel_for(rows, std::max(grain_for(cost), kMinimumBlockRows),
                  [&](std::size_t begin, std::size_t end) {
                    for (std::size_t at = begin; at < end; at += tile_size)
@@ -506,26 +503,74 @@ class CtrModel {
     if (mlp_) mlp_->backward_rows(ctx, diff_logits, diff_embedded, ws.mlp, begin, end, true);
   }
 
+  /// Forward and the per-row backward of every row, each tile's MLP weight gradients summed
+  /// into its chunk's partial in ws.weight_partials; beside them, one task sorts the batch's
+  /// ids into batch_rows_.
+  void pass_with_weight_partials(const PassContext& ctx, const Batch& batch, Workspace& ws,
+                                 T scale) {
+    const std::size_t rows = batch.rows();
+    const std::size_t chunks = pass_layout::weight_chunks(rows);
+    const std::size_t width = mlp_->parameter_count();
+    ws.weight_partials.ensure_size(chunks * width);
+    batch_rows_.reserve(batch.ids.size(), embedding_.rows());
+    const MatrixView<const T> embedded{ws.embedded.data(), rows, fields() * factors_};
+    const MatrixView<const T> diff_logits{ws.diff_logits.data(), rows, 1};
+    // Task 0 is the sort; task c + 1 is chunk c.
+    parallel_for(chunks + 1, 1, [&](std::size_t task_begin, std::size_t task_end) {
+      for (std::size_t task = task_begin; task < task_end; ++task) {
+        if (task == 0) {
+          batch_rows_.build(batch.ids, embedding_.rows());
+          continue;
+        }
+        const std::size_t c = task - 1;
+        T* partial = ws.weight_partials.data() + c * width;
+        std::fill_n(partial, width, T(0));
+        const std::size_t end = rows * (c + 1) / chunks;
+        for (std::size_t at = rows * c / chunks; at < end; at += pass_layout::kTileRows) {
+          const std::size_t tile_end = std::min(end, at + pass_layout::kTileRows);
+          forward_rows(ctx, batch.ids, ws, at, tile_end);
+          backward_rows(ctx, batch, ws, scale, at, tile_end);
+          mlp_->backward_weight_rows(embedded, diff_logits, ws.mlp, at, tile_end, partial);
+        }
+      }
+    });
+  }
+
   /// The gradients of every parameter from a pass's per-row gradients: the dense layers'
-  /// sums over rows, one parallel region over slices of their outputs; then each table's
-  /// row gradients.
+  /// sums over rows (the chunks' partials added, or the MLP's sums split by columns), one
+  /// parallel region; then each table's row gradients.
   void sum_gradients(const Batch& batch, Workspace& ws, Gradients<T>& out) {
     const std::size_t rows = batch.rows();
     const std::size_t width = fields() * factors_;
     const MatrixView<const T> diff_logits{ws.diff_logits.data(), rows, 1};
     const MatrixView<const T> embedded{ws.embedded.data(), rows, width};
+    const bool partials = weight_gradients_in_tiles();
+    const std::size_t chunks = pass_layout::weight_chunks(rows);
+    const std::size_t mlp_values = mlp_ ? mlp_->parameter_count() : 0;
+    T* mlp_gradients = out.dense.data() + first_order_.parameter_count();
     weight_slices_.clear();
-    if (mlp_) mlp_->weight_slices(rows, weight_slices_);
-    batch_rows_.reserve(batch.ids.size(), embedding_.rows());
-    // Task 0 sorts the batch's ids into unique rows, which both tables' gradients need, while
-    // the other threads start on the dense layers: task 1 is the first-order head, task k + 2
-    // the MLP's slice k.
-    parallel_for(weight_slices_.size() + 2, 1, [&](std::size_t begin, std::size_t end) {
+    if (mlp_ && !partials) mlp_->weight_slices(rows, weight_slices_);
+    const std::size_t tasks = partials
+                                  ? (mlp_values + kPartialSliceValues - 1) / kPartialSliceValues
+                                  : weight_slices_.size();
+    if (!partials) batch_rows_.reserve(batch.ids.size(), embedding_.rows());
+    // Task 0 sorts the batch's ids into unique rows, which both tables' gradients need (the
+    // pass did that beside the partials), while the other threads start on the dense layers:
+    // task 1 is the first-order head, task k + 2 the MLP's slice k (of its partials, or of its
+    // weight gradients).
+    parallel_for(tasks + 2, 1, [&](std::size_t begin, std::size_t end) {
       for (std::size_t k = begin; k < end; ++k) {
         if (k == 0) {
-          batch_rows_.build(batch.ids, embedding_.rows());
+          if (!partials) batch_rows_.build(batch.ids, embedding_.rows());
         } else if (k == 1) {
           first_order_.backward_head(ws.first_order, diff_logits);
+        } else if (partials) {
+          const std::size_t at = (k - 2) * kPartialSliceValues;
+          const std::size_t n = std::min(kPartialSliceValues, mlp_values - at);
+          const T* partial = ws.weight_partials.data() + at;
+          std::copy_n(partial, n, mlp_gradients + at);
+          for (std::size_t c = 1; c < chunks; ++c)
+            kernels::axpy(n, T(1), partial + c * mlp_values, mlp_gradients + at);
         } else {
           mlp_->backward_weights(embedded, diff_logits, ws.mlp, weight_slices_[k - 2]);
         }
@@ -553,10 +598,14 @@ class CtrModel {
     const std::size_t rows = batch.rows();
     prepare(rows, ws, true);
     const T scale = T(1) / static_cast<T>(rows);
-    for_each_tile(rows, [&](std::size_t begin, std::size_t end) {
-      forward_rows(ctx, batch.ids, ws, begin, end);
-      backward_rows(ctx, batch, ws, scale, begin, end);
-    });
+    if (weight_gradients_in_tiles()) {
+      pass_with_weight_partials(ctx, batch, ws, scale);
+    } else {
+      for_each_tile(rows, [&](std::size_t begin, std::size_t end) {
+        forward_rows(ctx, batch.ids, ws, begin, end);
+        backward_rows(ctx, batch, ws, scale, begin, end);
+      });
+    }
     // The mean of the rows' losses, summed in row order (bce_with_logits_mean's bits).
     double loss_sum = 0;
     for (std::size_t r = 0; r < rows; ++r) loss_sum += ws.losses[r];

@@ -14,6 +14,7 @@
 
 #include "deepfm/core/config.hpp"
 #include "deepfm/models/model_spec.hpp"
+#include "deepfm/models/pass_layout.hpp"
 
 namespace deepfm {
 
@@ -99,10 +100,16 @@ inline MemoryEstimate estimate_training_memory(const ModelSpec& spec, std::size_
     optimizer_state = optimizer_state + C(2) * table_rows * sizeof(std::uint64_t);
   m.optimizer_state = optimizer_state.value;
   // Dense gradients, one row gradient per (sample, field) at most, and a slot per table row
-  // for each of the two tables.
-  m.gradients =
-      (dense * bytes + batch * fields * (k + 1) * bytes + C(2) * table_rows * sizeof(std::uint32_t))
-          .value;
+  // for each of the two tables; where the dense weights are small, a partial sum of them per
+  // chunk of the batch's rows (models/pass_layout.hpp).
+  const C dense_bytes = dense * bytes;
+  const C weight_partials =
+      spec.kind == ModelKind::deepfm && pass_layout::small_weights(dense_bytes.value)
+          ? C(pass_layout::weight_chunks(static_cast<std::size_t>(batch.value))) * dense_bytes
+          : C(0);
+  m.gradients = (dense_bytes + weight_partials + batch * fields * (k + 1) * bytes +
+                 C(2) * table_rows * sizeof(std::uint32_t))
+                    .value;
   // Gathered embeddings and their gradient, MLP activations and their gradients.
   m.workspace = (batch * width * bytes * 2 + batch * hidden_sum * (C(3) * bytes + 4) +
                  C(4) * batch * bytes + batch * fields * 4 * 2)
