@@ -53,10 +53,12 @@ struct EncodeCommand {
   std::string test;
   deepfm_cli::ReaderFlags flags;
   bool json = false;
+  int threads = 0;
 };
 
 int run_encode(const EncodeCommand& command) {
   using deepfm_cli::json_list;
+  if (command.threads > 0) deepfm::set_max_threads(command.threads);
   const auto start = std::chrono::steady_clock::now();
   deepfm::TrainingFiles files(command.flags.options(), command.train, command.flags.cache_folder());
   const deepfm::FileSummary train = files.train().summary;
@@ -85,7 +87,8 @@ int run_encode(const EncodeCommand& command) {
                 test->rows, test->report.oov_cells, test->report.total_cells,
                 test->report.skipped_lines, test->cache_hit ? "cache hit" : "encoded into",
                 deepfm::printable_text(test->entry.string()).c_str());
-  std::printf("time: %.3f s (%.1f MB/s of input)\n", seconds, megabytes / std::max(seconds, 1e-9));
+  std::printf("time: %.3f s (%.1f MB/s of input, %d threads)\n", seconds,
+              megabytes / std::max(seconds, 1e-9), deepfm::max_threads());
   if (command.json) {
     deepfm::JsonObject json;
     json.add("rows", train.rows)
@@ -186,6 +189,10 @@ int main(int argc, char** argv) {
       ->check(deepfm_cli::file_name());
   deepfm_cli::add_reader_flags(encode_command, encode.flags);
   encode_command->add_flag("--json", encode.json, "end with one JSON line of the figures");
+  encode_command
+      ->add_option("--threads", encode.threads,
+                   "threads (0: all cores, or OMP_NUM_THREADS); the result is the same for any")
+      ->transform(deepfm_cli::whole_number(0, 4096));
 
   GenerateOptions generate;
   CLI::App* generate_command =

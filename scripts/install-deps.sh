@@ -2,7 +2,7 @@
 # Installs the Debian/Ubuntu packages deepfm needs, only those missing (apt-get; sudo when not
 # root). Works on Debian 12 and Ubuntu 22.04. One argument says for what:
 #   tool    the `deepfm` tool alone (the quick start's main job): compiler, CMake, Eigen,
-#           CLI11, zlib, xxHash
+#           CLI11, zlib, xxHash, Abseil
 #   tests   (the default) everything the test command builds and runs: clang++ with its
 #           ThreadSanitizer runtime, Catch2, nlohmann-json (the tests' strict JSON parser),
 #           Google Benchmark, OpenMP for clang, and Debian's python3-torch for the PyTorch trajectory check (skipped where the
@@ -14,7 +14,7 @@ set -euo pipefail
 profile=${1:-tests}
 
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libcli11-dev zlib1g-dev
-          libxxhash-dev)
+          libxxhash-dev libabsl-dev)
 case "$profile" in
   tool) ;;
   bench) packages+=(libbenchmark-dev) ;;

@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -155,6 +156,9 @@ class CriteoParser : public RecordParser {
 
   /// Always 39: I1..I13 then C1..C26.
   std::size_t fields() const override { return kCriteoFields; }
+  std::unique_ptr<RecordParser> clone() const override {
+    return std::make_unique<CriteoParser>(*this);
+  }
   /// "I1".."I13", "C1".."C26", in record order.
   const std::vector<std::string>& field_names() const noexcept { return names_; }
   /// Whether lines start with a label column.

@@ -27,6 +27,7 @@
 #include <charconv>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -109,6 +110,9 @@ class CsvParser : public RecordParser {
 
   /// Categorical fields per record; 0 until the header is read.
   std::size_t fields() const override { return kept_.size(); }
+  std::unique_ptr<RecordParser> clone() const override {
+    return std::make_unique<CsvParser>(*this);
+  }
   /// The kept columns' header names, in record order; empty until the header is read.
   const std::vector<std::string>& field_names() const noexcept { return names_; }
   /// Every header name, in file order; empty until the header is read.

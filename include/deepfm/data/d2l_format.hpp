@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,6 +76,9 @@ class D2lParser : public RecordParser {
 
   /// Categorical fields per record; 0 until the first record when inferred.
   std::size_t fields() const override { return fields_; }
+  std::unique_ptr<RecordParser> clone() const override {
+    return std::make_unique<D2lParser>(*this);
+  }
   /// Whether lines start with a label column.
   bool has_label() const noexcept { return has_label_; }
 

@@ -56,6 +56,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -225,6 +226,9 @@ class LibsvmParser final : public RecordParser {
 
   /// Fields per record: the given count, or after the first record the inferred one (0 before).
   std::size_t fields() const override { return fields_; }
+  std::unique_ptr<RecordParser> clone() const override {
+    return std::make_unique<LibsvmParser>(*this);
+  }
 
  private:
   /// The categorical value of one `idx[:val]` token.
@@ -295,6 +299,9 @@ class LibffmParser final : public RecordParser {
 
   /// Fields per record: the given count, or after the first record the inferred one (0 before).
   std::size_t fields() const override { return fields_; }
+  std::unique_ptr<RecordParser> clone() const override {
+    return std::make_unique<LibffmParser>(*this);
+  }
 
  private:
   struct Feature {

@@ -4,6 +4,7 @@
 /// A parser knows one format's syntax; the encoder (vocabulary, ids, files) knows none.
 
 #include <cstddef>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -47,6 +48,11 @@ class RecordParser {
   virtual bool parse(std::string_view line, RawRecord& record) = 0;
   /// Fields per record (known after the first record for formats that infer it).
   virtual std::size_t fields() const = 0;
+  /// A parser in this one's state, for another thread to read later lines of the same file
+  /// with. Called once this parser has returned its first record (a header read, a width
+  /// inferred), after which a parser's state no longer changes from line to line. nullptr
+  /// (the default) where a parser cannot be copied: its files are then parsed on one thread.
+  virtual std::unique_ptr<RecordParser> clone() const { return nullptr; }
 };
 
 }  // namespace deepfm

@@ -23,17 +23,16 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/error.hpp"
+#include "deepfm/data/value_map.hpp"
 
 namespace deepfm {
 
@@ -54,26 +53,29 @@ inline std::uint64_t hash_feature(std::size_t field, std::string_view value) noe
   return h;
 }
 
-namespace detail {
-
-/// Lets unordered_map<std::string, ...> find a std::string_view without building a string.
-struct StringViewHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view value) const noexcept {
-    return std::hash<std::string_view>{}(value);
-  }
-};
-
-template <typename T>
-using StringMap = std::unordered_map<std::string, T, StringViewHash, std::equal_to<>>;
-
-}  // namespace detail
-
 /// Per-field vocabulary (or hashing scheme) turning (field, value) into a global FeatureId.
 class Vocabulary {
  public:
   /// An empty vocabulary (no fields).
   Vocabulary() = default;
+  // The index views the kept strings: a move keeps them where they are (their vectors' heap
+  // blocks move whole), a copy indexes its own.
+  Vocabulary(Vocabulary&&) noexcept = default;
+  Vocabulary& operator=(Vocabulary&&) noexcept = default;
+  Vocabulary(const Vocabulary& other)
+      : field_dims_(other.field_dims_),
+        offsets_(other.offsets_),
+        total_dim_(other.total_dim_),
+        kept_(other.kept_),
+        min_count_(other.min_count_),
+        hash_buckets_(other.hash_buckets_) {
+    build_index();
+  }
+  Vocabulary& operator=(const Vocabulary& other) {
+    if (this != &other) *this = Vocabulary(other);
+    return *this;
+  }
+  ~Vocabulary() = default;
 
   /// A counted vocabulary from each field's kept values (any order; sorted and checked for
   /// duplicates here). `min_count` is recorded for reports and model files.
@@ -82,20 +84,16 @@ class Vocabulary {
     Vocabulary vocabulary;
     vocabulary.min_count_ = min_count;
     vocabulary.kept_ = std::move(kept);
-    vocabulary.index_.resize(vocabulary.kept_.size());
     vocabulary.field_dims_.resize(vocabulary.kept_.size());
     for (std::size_t f = 0; f < vocabulary.kept_.size(); ++f) {
       auto& values = vocabulary.kept_[f];
       std::sort(values.begin(), values.end());
       if (std::adjacent_find(values.begin(), values.end()) != values.end())
         throw InvalidArgument("vocabulary: field " + std::to_string(f) + " lists a value twice");
-      auto& index = vocabulary.index_[f];
-      index.reserve(values.size());
-      for (std::size_t i = 0; i < values.size(); ++i)
-        index.emplace(values[i], static_cast<FeatureId>(i));
       vocabulary.field_dims_[f] = values.size() + 1;
     }
     vocabulary.finish_offsets();
+    vocabulary.build_index();
     return vocabulary;
   }
 
@@ -117,18 +115,65 @@ class Vocabulary {
       out_of_vocabulary = false;
       return static_cast<FeatureId>(offsets_[field] + hash_feature(field, value) % hash_buckets_);
     }
-    const auto& index = index_[field];
-    const auto found = index.find(value);
-    out_of_vocabulary = found == index.end();
-    const FeatureId local =
-        out_of_vocabulary ? static_cast<FeatureId>(kept_[field].size()) : found->second;
-    return static_cast<FeatureId>(offsets_[field]) + local;
+    return counted_id(field, index_[field].find(ValueKey(value)), out_of_vocabulary);
+  }
+
+  /// The ids of one record's values (one per field, values.size() == fields()) into `ids`;
+  /// returns how many took their field's default id. The fields' lookups overlap their cache
+  /// misses (value_map.hpp), which is what makes this faster than encode per value.
+  std::size_t encode_row(std::span<const std::string_view> values, FeatureId* ids) const {
+    DEEPFM_ASSERT(values.size() == fields());
+    std::size_t out_of_vocabulary = 0;
+    if (hash_buckets_ > 0) {
+      for (std::size_t f = 0; f < values.size(); ++f) ids[f] = encode(f, values[f]);
+      return 0;
+    }
+    for (std::size_t begin = 0; begin < values.size(); begin += kLookupGroup) {
+      const std::size_t end = std::min(values.size(), begin + kLookupGroup);
+      std::size_t hashes[kLookupGroup];
+      for (std::size_t f = begin; f < end; ++f) {
+        hashes[f - begin] = ValueKeyHash{}(values[f]);
+        prefetch_value(index_[f], ValueKey(values[f]));
+      }
+      for (std::size_t f = begin; f < end; ++f) {
+        bool missing = false;
+        ids[f] =
+            counted_id(f, find_hashed(index_[f], ValueKey(values[f]), hashes[f - begin]), missing);
+        out_of_vocabulary += missing ? 1 : 0;
+      }
+    }
+    return out_of_vocabulary;
   }
 
   /// The global id of `value` in `field`.
   FeatureId encode(std::size_t field, std::string_view value) const {
     bool out_of_vocabulary = false;
     return encode(field, value, out_of_vocabulary);
+  }
+
+  /// The ids of `rows` records' values (row-major [rows x fields()], as a ParsedBlock holds
+  /// them) into `ids` (the same shape); returns how many took their field's default id.
+  /// Field by field, so one field's table serves many lookups in a row while it is in cache,
+  /// the next values' slots fetched a few lookups ahead.
+  std::size_t encode_rows(const std::string_view* values, std::size_t rows, FeatureId* ids) const {
+    const std::size_t width = fields();
+    std::size_t out_of_vocabulary = 0;
+    for (std::size_t f = 0; f < width; ++f) {
+      if (hash_buckets_ > 0) {
+        for (std::size_t r = 0; r < rows; ++r)
+          ids[r * width + f] = encode(f, values[r * width + f]);
+        continue;
+      }
+      const ValueMap<FeatureId>& index = index_[f];
+      for (std::size_t r = 0; r < rows; ++r) {
+        if (r + kPrefetchAhead < rows)
+          prefetch_value(index, ValueKey(values[(r + kPrefetchAhead) * width + f]));
+        bool missing = false;
+        ids[r * width + f] = counted_id(f, index.find(ValueKey(values[r * width + f])), missing);
+        out_of_vocabulary += missing ? 1 : 0;
+      }
+    }
+    return out_of_vocabulary;
   }
 
   /// Number of fields.
@@ -154,6 +199,27 @@ class Vocabulary {
   bool is_hashing() const noexcept { return hash_buckets_ > 0; }
 
  private:
+  FeatureId counted_id(std::size_t field, ValueMap<FeatureId>::const_iterator found,
+                       bool& out_of_vocabulary) const noexcept {
+    out_of_vocabulary = found == index_[field].end();
+    const FeatureId local =
+        out_of_vocabulary ? static_cast<FeatureId>(kept_[field].size()) : found->second;
+    return static_cast<FeatureId>(offsets_[field]) + local;
+  }
+
+  /// index_[f] maps each kept value of field f (a view of kept_'s string) to its local id.
+  void build_index() {
+    index_.assign(kept_.size(), {});
+    for (std::size_t f = 0; f < kept_.size(); ++f) {
+      index_[f].reserve(kept_[f].size());
+      for (std::size_t i = 0; i < kept_[f].size(); ++i)
+        index_[f].emplace(ValueKey(kept_[f][i]), static_cast<FeatureId>(i));
+    }
+  }
+
+  /// Values whose lookups a row overlaps at a time (their hashes are held on the stack).
+  static constexpr std::size_t kLookupGroup = 64;
+
   void finish_offsets() {
     offsets_.assign(field_dims_.size(), 0);
     std::size_t sum = 0;
@@ -175,28 +241,42 @@ class Vocabulary {
   std::vector<std::size_t> offsets_{};
   std::size_t total_dim_ = 0;
   std::vector<std::vector<std::string>> kept_{};
-  std::vector<detail::StringMap<FeatureId>> index_{};
+  std::vector<ValueMap<FeatureId>> index_{};
   std::size_t min_count_ = 0;
   std::size_t hash_buckets_ = 0;
 };
 
 /// Pass 1 of a counted vocabulary: how often each value occurs per field. Memory grows with
-/// the number of distinct values, never with the number of records.
+/// the number of distinct values, never with the number of records: a slot in its field's flat
+/// map for each distinct value (and its bytes in an arena when they do not fit the key).
 class VocabularyCounter {
  public:
   /// Counts for `fields` fields.
-  explicit VocabularyCounter(std::size_t fields) : counts_(fields) {}
+  explicit VocabularyCounter(std::size_t fields) : counts_(fields), arenas_(fields) {}
 
   /// Counts one record's values (one per field; the size must be fields()).
   void add(std::span<const std::string_view> values) {
     DEEPFM_ASSERT(values.size() == counts_.size());
-    for (std::size_t f = 0; f < values.size(); ++f) {
-      auto& counts = counts_[f];
-      const auto found = counts.find(values[f]);
+    for (std::size_t f = 0; f < values.size(); ++f) add_column(f, values.data() + f, 1, 1);
+  }
+
+  /// Counts field f's value of `rows` records: values[r * stride] for r < rows (a
+  /// ParsedBlock's column). Fields are independent: threads may count different fields at
+  /// once. The next values' slots are fetched a few lookups ahead.
+  void add_column(std::size_t field, const std::string_view* values, std::size_t rows,
+                  std::size_t stride) {
+    ValueMap<std::uint64_t>& counts = counts_[field];
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (r + kPrefetchAhead < rows)
+        prefetch_value(counts, ValueKey(values[(r + kPrefetchAhead) * stride]));
+      const std::string_view value = values[r * stride];
+      const ValueKey key(value);
+      const auto found = counts.find(key);
       if (found != counts.end()) {
         ++found->second;
       } else {
-        counts.emplace(std::string(values[f]), 1);
+        // A long value's key must view bytes that outlive the record: the arena's copy.
+        counts.emplace(key.is_inline() ? key : ValueKey(arenas_[field].keep(value)), 1);
       }
     }
   }
@@ -210,14 +290,17 @@ class VocabularyCounter {
   Vocabulary build(std::size_t min_count) const {
     std::vector<std::vector<std::string>> kept(counts_.size());
     for (std::size_t f = 0; f < counts_.size(); ++f) {
-      for (const auto& [value, count] : counts_[f])
-        if (count >= min_count) kept[f].push_back(value);
+      for (const auto& [key, count] : counts_[f])
+        if (count >= min_count) kept[f].emplace_back(key.view());
     }
     return Vocabulary::from_kept_values(std::move(kept), min_count);
   }
 
  private:
-  std::vector<detail::StringMap<std::uint64_t>> counts_;
+  std::vector<ValueMap<std::uint64_t>> counts_;
+  /// Per field (threads count fields apart): the bytes of every distinct value too long for
+  /// its key, once.
+  std::vector<StringArena> arenas_;
 };
 
 }  // namespace deepfm

@@ -58,7 +58,7 @@ class Predictor {
     if (values.size() != fields() || ids.size() != fields())
       throw InvalidArgument("a row needs " + std::to_string(fields()) + " values; got " +
                             std::to_string(values.size()));
-    for (std::size_t f = 0; f < values.size(); ++f) ids[f] = vocabulary().encode(f, values[f]);
+    vocabulary().encode_row(values, ids.data());
   }
 
   /// Buffers of one scoring thread. With one kept per thread, predict and predict_rows

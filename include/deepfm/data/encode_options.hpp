@@ -1,0 +1,44 @@
+#pragma once
+/// @file
+/// What the encoder is told: its options, the parser factory, and the callbacks it reports
+/// rows and skipped lines to.
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "deepfm/core/batch.hpp"
+#include "deepfm/data/line_reader.hpp"
+#include "deepfm/data/record.hpp"
+
+namespace deepfm {
+
+/// Bytes of lines a block of a parallel read holds at least (unless the file ends first).
+inline constexpr std::size_t kLineBlockBytes = std::size_t{1} << 20;
+
+/// How files are read and encoded.
+struct EncodeOptions {
+  std::size_t min_count = 4;     ///< values seen fewer times in training map to the default id
+  std::size_t hash_buckets = 0;  ///< > 0: hash each field into this many ids, no vocabulary
+  bool strict = false;           ///< a skippable bad line is an error too
+  std::size_t max_line_bytes = kDefaultMaxLineBytes;  ///< longer lines are a DataError
+  std::size_t max_reported_lines = 5;                 ///< skipped lines quoted in the report
+  /// Lines threads take at a time (record_blocks.hpp); it changes no result, only speed.
+  std::size_t block_bytes = kLineBlockBytes;
+};
+
+/// Makes a fresh parser; every pass over every file gets its own. A parser for a test or
+/// prediction file should be told the training field count (for d2l: D2lParser(fields)).
+using ParserFactory = std::function<std::unique_ptr<RecordParser>()>;
+
+/// Receives one encoded row: its global ids (valid during the call only) and its label
+/// (0 for files without labels).
+using RowCallback = std::function<void(std::span<const FeatureId> ids, float label)>;
+
+/// Receives one skipped line: its 1-based line number and why it was skipped (the BadLine's
+/// message, without the file and line). Called between the rows, in file order.
+using SkippedLineCallback = std::function<void(std::size_t line, const std::string& message)>;
+
+}  // namespace deepfm

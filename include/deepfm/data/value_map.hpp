@@ -1,0 +1,134 @@
+#pragma once
+/// @file
+/// The hash map the vocabulary keeps its values in: Abseil's flat_hash_map (open addressing,
+/// one probe into a flat array where std::unordered_map chases a node per entry), hashed with
+/// XXH3 (the function the dataset cache uses). Measured against std::unordered_map and Boost's
+/// unordered_flat_map on 34 fields x 100 000 values: benchmarks/vocabulary_bench.cpp, figures
+/// in the README.
+///
+/// Keys are ValueKeys: a value of up to 15 bytes (nearly every CTR category: Criteo's are 8
+/// hex digits) is held in the key itself, so comparing it reads no memory beyond the slot the
+/// probe already loaded; a longer one views bytes its owner keeps (a StringArena, or the kept
+/// strings). A row's values are looked up together: hash all, prefetch all, then probe, so the
+/// cache misses of the row's fields (megabytes of table each at Criteo scale) overlap instead
+/// of following one another.
+
+#include <absl/container/flat_hash_map.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "deepfm/data/content_hash.hpp"
+
+namespace deepfm {
+
+/// A categorical value as a 16-byte key: up to kInlineBytes bytes in place (zero-padded, the
+/// size in the last byte), or a pointer and size for a longer value whose bytes live elsewhere.
+class ValueKey {
+ public:
+  static constexpr std::size_t kInlineBytes = 15;
+
+  /// The key of `value`; a value longer than kInlineBytes is viewed, not copied.
+  explicit ValueKey(std::string_view value) noexcept {
+    std::memset(bytes_, 0, sizeof bytes_);
+    if (value.size() <= kInlineBytes) {
+      if (!value.empty()) std::memcpy(bytes_, value.data(), value.size());
+      bytes_[kInlineBytes] = static_cast<unsigned char>(value.size());
+    } else {
+      const char* data = value.data();
+      const std::uint64_t size = value.size();
+      std::memcpy(bytes_, &data, sizeof data);
+      std::memcpy(bytes_ + 8, &size, 7);  // sizes below 2^56
+      bytes_[kInlineBytes] = kExternal;
+    }
+  }
+
+  bool is_inline() const noexcept { return bytes_[kInlineBytes] != kExternal; }
+  std::string_view view() const noexcept {
+    if (is_inline()) return {reinterpret_cast<const char*>(bytes_), bytes_[kInlineBytes]};
+    const char* data = nullptr;
+    std::uint64_t size = 0;
+    std::memcpy(&data, bytes_, sizeof data);
+    std::memcpy(&size, bytes_ + 8, 7);
+    return {data, static_cast<std::size_t>(size)};
+  }
+
+  friend bool operator==(const ValueKey& a, const ValueKey& b) noexcept {
+    std::uint64_t a_words[2];
+    std::uint64_t b_words[2];
+    std::memcpy(a_words, a.bytes_, 16);
+    std::memcpy(b_words, b.bytes_, 16);
+    if (a.is_inline() || b.is_inline())  // both inline, or not the same value
+      return a_words[0] == b_words[0] && a_words[1] == b_words[1];
+    return a.view() == b.view();
+  }
+
+ private:
+  static constexpr unsigned char kExternal = 0xFF;
+  unsigned char bytes_[16];
+};
+
+/// XXH3 of a value's bytes, however its key holds them.
+struct ValueKeyHash {
+  std::size_t operator()(const ValueKey& key) const noexcept { return (*this)(key.view()); }
+  std::size_t operator()(std::string_view value) const noexcept {
+    return static_cast<std::size_t>(XXH3_64bits(value.data(), value.size()));
+  }
+};
+
+/// Values to V. A key of a value longer than ValueKey::kInlineBytes views bytes the map's
+/// owner keeps for as long as the map.
+template <typename V>
+using ValueMap = absl::flat_hash_map<ValueKey, V, ValueKeyHash>;
+
+/// Lookups ahead of the current one whose slots a column's loop fetches: enough to cover a
+/// miss to memory (~100 ns) with the lookups between.
+inline constexpr std::size_t kPrefetchAhead = 8;
+
+/// Starts loading what looking `key` up in `map` will touch (where Abseil offers it).
+template <typename V>
+void prefetch_value(const ValueMap<V>& map, const ValueKey& key) noexcept {
+  if constexpr (requires { map.prefetch(key); }) map.prefetch(key);
+}
+
+/// `map.find(key)` with the key's hash already computed, where Abseil takes it.
+template <typename Map>
+auto find_hashed(Map& map, const ValueKey& key, std::size_t hash) {
+  if constexpr (requires { map.find(key, hash); }) {
+    return map.find(key, hash);
+  } else {
+    return map.find(key);
+  }
+}
+
+/// Bytes that stay where they are until the arena goes: long values a map keys by view.
+/// Blocks of 1 MiB (a larger value gets a block of its own), so memory follows the bytes kept.
+class StringArena {
+ public:
+  std::string_view keep(std::string_view value) {
+    if (value.size() > room_) {
+      const std::size_t size = std::max(kBlockBytes, value.size());
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+      next_ = blocks_.back().get();
+      room_ = size;
+    }
+    if (!value.empty()) std::memcpy(next_, value.data(), value.size());
+    const std::string_view kept(next_, value.size());
+    next_ += value.size();
+    room_ -= value.size();
+    return kept;
+  }
+
+ private:
+  static constexpr std::size_t kBlockBytes = std::size_t{1} << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;
+  std::size_t room_ = 0;
+};
+
+}  // namespace deepfm

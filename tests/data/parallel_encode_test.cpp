@@ -1,0 +1,228 @@
+// The encoder read on 1, 2 and 3 threads and in blocks of many sizes gives the same
+// vocabulary, ids, labels, report, skipped-line callbacks and errors, for every format, plain
+// and gzip-compressed: block boundaries at every line, after CRLF endings, at the last byte of
+// a file without a final newline, and next to a quoted CSV field a newline cut.
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <deepfm/core/parallel_for.hpp>
+#include <deepfm/data/encoder.hpp>
+#include <deepfm/data/reader_options.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/scratch_dir.hpp"
+
+namespace {
+
+using deepfm::Format;
+
+/// Everything an encode of one training file produces, errors included.
+struct Outcome {
+  std::vector<std::size_t> field_dims;
+  std::vector<std::vector<std::string>> kept;
+  std::vector<deepfm::FeatureId> ids;
+  std::vector<float> labels;
+  std::vector<std::string> skipped;  // on_skipped's calls, "line: message"
+  std::size_t rows = 0;
+  std::size_t skipped_lines = 0;
+  std::vector<std::string> examples;
+  std::size_t first_record_line = 0;
+  std::size_t oov = 0;
+  std::string error;  // what an encode threw, if it did
+
+  bool operator==(const Outcome&) const = default;
+};
+
+Outcome encode(const deepfm::ReaderOptions& reader, const std::string& path, int threads,
+               std::size_t block_bytes) {
+  const deepfm::ThreadCountScope scope(threads);
+  deepfm::EncodeOptions options = reader.encode;
+  options.block_bytes = block_bytes;
+  Outcome outcome;
+  try {
+    deepfm::EncodeReport pass1;
+    const deepfm::Vocabulary vocabulary =
+        deepfm::build_vocabulary(path, deepfm::make_parser_factory(reader), options, pass1);
+    outcome.field_dims = vocabulary.field_dims();
+    for (std::size_t f = 0; f < vocabulary.fields(); ++f) {
+      const auto values = vocabulary.kept_values(f);
+      outcome.kept.emplace_back(values.begin(), values.end());
+    }
+    deepfm::EncodeReport report;
+    deepfm::encode_rows(
+        path, vocabulary, deepfm::make_parser_factory(reader, vocabulary.fields()), options, report,
+        [&](std::span<const deepfm::FeatureId> ids, float label) {
+          outcome.ids.insert(outcome.ids.end(), ids.begin(), ids.end());
+          outcome.labels.push_back(label);
+        },
+        [&](std::size_t line, const std::string& message) {
+          outcome.skipped.push_back(std::to_string(line) + ": " + message);
+        });
+    outcome.rows = report.rows;
+    outcome.skipped_lines = report.skipped_lines;
+    outcome.examples = report.skipped_examples;
+    outcome.first_record_line = report.first_record_line;
+    outcome.oov = report.oov_cells;
+  } catch (const deepfm::Error& error) {
+    outcome.error = error.what();
+  }
+  return outcome;
+}
+
+/// Encodes `path` on 1 thread in one block per line and in whole-file blocks, then on 2 and 3
+/// threads in blocks of several sizes, and requires every outcome to be the first's.
+void require_same_everywhere(const deepfm::ReaderOptions& reader, const std::string& path) {
+  const Outcome reference = encode(reader, path, 1, std::size_t{1} << 30);
+  for (const int threads : {1, 2, 3})
+    for (const std::size_t block_bytes :
+         {std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{4096}}) {
+      CAPTURE(threads, block_bytes);
+      const Outcome outcome = encode(reader, path, threads, block_bytes);
+      CHECK(outcome.error == reference.error);
+      CHECK(outcome.rows == reference.rows);
+      CHECK(outcome.skipped == reference.skipped);
+      CHECK(outcome.examples == reference.examples);
+      CHECK(outcome == reference);
+    }
+}
+
+/// `rows` lines of `make(r)`, with every 37th line replaced by `bad(r)` (skippable) and
+/// CRLF endings on every 5th; no final newline.
+template <typename Make, typename Bad>
+std::string lines(std::size_t rows, Make&& make, Bad&& bad) {
+  std::string text;
+  for (std::size_t r = 0; r < rows; ++r) {
+    text += r % 37 == 36 ? bad(r) : make(r);
+    if (r + 1 < rows) text += r % 5 == 0 ? "\r\n" : "\n";
+  }
+  return text;
+}
+
+std::string d2l_line(std::size_t r) {
+  std::string line = r % 3 == 0 ? "1" : "0";
+  for (std::size_t f = 0; f < 4; ++f) line += "\t" + std::to_string((r * (f + 3)) % (5 + f));
+  return line;
+}
+
+}  // namespace
+
+TEST_CASE("parallel encoding: d2l plain and gzip, skipped lines, CRLF, no final newline",
+          "[data][encoder]") {
+  const deepfm::test::ScratchDir dir("parallel_encode");
+  deepfm::ReaderOptions reader;
+  reader.format = Format::d2l;
+  reader.encode.min_count = 2;
+  const std::string text =
+      lines(400, d2l_line, [](std::size_t r) { return d2l_line(r) + "\textra"; });
+  require_same_everywhere(reader, dir.write("train.tsv", text).string());
+  require_same_everywhere(reader, dir.write_gzip("train.tsv.gz", text).string());
+  // And the figures a one-thread read gives: 400 lines, every 37th skipped.
+  const Outcome outcome = encode(reader, dir.write("check.tsv", text).string(), 2, 64);
+  CHECK(outcome.rows == 400 - 400 / 37);
+  CHECK(outcome.skipped_lines == 400 / 37);
+  REQUIRE(outcome.skipped.size() == 400 / 37);
+  CHECK(outcome.skipped.front().rfind("37: ", 0) == 0);
+  CHECK(outcome.first_record_line == 1);
+}
+
+TEST_CASE("parallel encoding: Criteo, CSV, libsvm and libffm give one-thread results",
+          "[data][encoder]") {
+  const deepfm::test::ScratchDir dir("parallel_encode");
+  SECTION("criteo") {
+    deepfm::ReaderOptions reader;
+    reader.format = Format::criteo;
+    reader.encode.min_count = 1;
+    const auto make = [](std::size_t r) {
+      std::string line = r % 2 == 0 ? "1" : "0";
+      for (std::size_t i = 0; i < 13; ++i)
+        line += "\t" + (r % 7 == i ? std::string() : std::to_string((r * (i + 1)) % 40));
+      for (std::size_t c = 0; c < 26; ++c) line += "\t" + std::to_string(1000 + (r + c) % 9);
+      return line;
+    };
+    const std::string text = lines(300, make, [](std::size_t) { return std::string("1\t2\t3"); });
+    require_same_everywhere(reader, dir.write("train.txt", text).string());
+  }
+  SECTION("csv, a quoted field cut by a newline ending the file's reading") {
+    deepfm::ReaderOptions reader;
+    reader.format = Format::csv;
+    reader.label_column = "click";
+    reader.drop_columns = {"id"};
+    reader.encode.min_count = 1;
+    const auto make = [](std::size_t r) {
+      return std::to_string(r) + "," + (r % 2 ? "1" : "0") + ",\"a," + std::to_string(r % 4) +
+             "\"," + std::to_string(r % 3);
+    };
+    std::string text =
+        "id,click,site,app\n" + lines(200, make, [](std::size_t r) { return std::to_string(r); });
+    require_same_everywhere(reader, dir.write("train.csv", text).string());
+    text += "\n7,1,\"open\n,2\n8,0,x,y";
+    const std::string cut = dir.write("cut.csv", text).string();
+    require_same_everywhere(reader, cut);
+    CHECK(encode(reader, cut, 2, 16).error.find("unterminated quote") != std::string::npos);
+  }
+  SECTION("libsvm") {
+    deepfm::ReaderOptions reader;
+    reader.format = Format::libsvm;
+    reader.encode.min_count = 1;
+    const auto make = [](std::size_t r) {
+      return std::string(r % 2 ? "+1" : "-1") + " " + std::to_string(r % 6) + ":1 " +
+             std::to_string(10 + r % 4) + " " + std::to_string(20 + r % 3) + ":1";
+    };
+    const std::string text =
+        lines(250, make, [](std::size_t) { return std::string("1 1:1 2:1 3:1 4:1 5:1"); });
+    require_same_everywhere(reader, dir.write("train.svm", text).string());
+  }
+  SECTION("libffm") {
+    deepfm::ReaderOptions reader;
+    reader.format = Format::libffm;
+    reader.fields = 3;
+    reader.encode.min_count = 1;
+    const auto make = [](std::size_t r) {
+      return std::string(r % 2 ? "1" : "0") + " 0:" + std::to_string(r % 5) +
+             ":1 2:" + std::to_string(r % 3) + ":1";
+    };
+    const std::string text =
+        lines(250, make, [](std::size_t) { return std::string("1 0:1:1 1:2:1 2:3:1 3:4:1"); });
+    require_same_everywhere(reader, dir.write("train.ffm", text).string());
+  }
+}
+
+TEST_CASE("parallel encoding: the first error is a one-thread read's, wherever blocks fall",
+          "[data][encoder]") {
+  const deepfm::test::ScratchDir dir("parallel_encode");
+  deepfm::ReaderOptions reader;
+  reader.format = Format::d2l;
+  reader.encode.min_count = 1;
+  SECTION("a bad label after skipped lines") {
+    std::string text = lines(120, d2l_line, [](std::size_t) { return std::string("1\t2"); });
+    text += "\n2\t1\t1\t1\t1\n" + d2l_line(1);
+    const std::string path = dir.write("bad_label.tsv", text).string();
+    require_same_everywhere(reader, path);
+    CHECK(encode(reader, path, 3, 32).error.find(":121: label must be 0 or 1") !=
+          std::string::npos);
+  }
+  SECTION("a line past the length bound") {
+    reader.encode.max_line_bytes = 64;
+    std::string text = lines(90, d2l_line, [](std::size_t) { return std::string("0\t1"); });
+    text += "\n1\t" + std::string(80, 'x') + "\t1\t1\t1\n" + d2l_line(2);
+    const std::string path = dir.write("long.tsv", text).string();
+    require_same_everywhere(reader, path);
+    CHECK(encode(reader, path, 2, 10).error.find(":91: line longer than 64") != std::string::npos);
+  }
+  SECTION("strict mode stops at the first skippable line") {
+    reader.encode.strict = true;
+    const std::string path =
+        dir.write("strict.tsv", lines(80, d2l_line, [](std::size_t) { return std::string("1"); }))
+            .string();
+    require_same_everywhere(reader, path);
+    CHECK(encode(reader, path, 2, 8).error.find(":37:") != std::string::npos);
+  }
+  SECTION("no records at all") {
+    const std::string path = dir.write("none.tsv", "1\t2\n\n0\t1\t2\n").string();
+    reader.fields = 4;
+    require_same_everywhere(reader, path);
+    CHECK(encode(reader, path, 2, 1).error.find("no records") != std::string::npos);
+  }
+}
