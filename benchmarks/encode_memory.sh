@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Opt-in (not CI): shows that encoding streams. Generates a ~2.3 GB d2l file and its first
-# 1M rows, encodes both into a fresh cache, and prints wall time and peak RSS of each: peak
-# memory follows the vocabulary, not the file. Needs ~6 GB of free disk in $WORK.
+# Opt-in (not CI): the encoder's speed and memory. Generates d2l-format files, encodes each into
+# a fresh cache on one thread and on all threads (`deepfm encode --threads`), prints wall time,
+# input speed and peak RSS (/usr/bin/time -v), and checks that every thread count wrote the
+# same cache entry, byte for byte.
+#   worst:  34 fields x 100 000 uniformly drawn values (3.4M distinct), 11M rows, 2.2 GB
+#   small:  its first 1M rows (197 MB)
+#   d2l:    34 fields x 26 values (few distinct, like d2l's data), 11M rows
+#   hashed: the worst case with --hash-buckets 100000 (no vocabulary)
 # Usage: benchmarks/encode_memory.sh [build-dir]   (default build/release; builds deepfm_cli)
+# QUICK=1 uses 1M-row files only. Needs ~6 GB of free disk in $WORK (a temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
@@ -11,13 +17,46 @@ cmake --build "$build" --target deepfm_cli >/dev/null
 deepfm="$build/examples/deepfm"
 work=${WORK:-$(mktemp -d)}
 trap 'rm -rf "$work"' EXIT
+rows=10000000
+[ "${QUICK:-0}" = 1 ] && rows=0
 
-"$deepfm" generate --rows 10000000 --fields 34 --values-per-field 100000 --seed 5 --out "$work/big.csv"
-"$deepfm" generate --rows 1500000 --fields 34 --values-per-field 100000 --seed 6 --out "$work/more.csv"
-cat "$work/more.csv" >> "$work/big.csv" && rm "$work/more.csv"
-head -1000000 "$work/big.csv" > "$work/small.csv"
-for name in small big; do
-  echo "== $name: $(stat -c %s "$work/$name.csv") bytes"
-  /usr/bin/time -v "$deepfm" encode --train "$work/$name.csv" --cache-dir "$work/cache" 2>&1 |
-    grep -E "^train|^time|Maximum resident"
-done
+generate() {  # name values-per-field
+  "$deepfm" generate --rows 1000000 --fields 34 --values-per-field "$2" --seed 6 \
+    --out "$work/$1.csv" >/dev/null
+  if [ "$rows" -gt 0 ]; then
+    "$deepfm" generate --rows "$rows" --fields 34 --values-per-field "$2" --seed 5 \
+      --out "$work/more.csv" >/dev/null
+    cat "$work/more.csv" >>"$work/$1.csv" && rm "$work/more.csv"
+  fi
+}
+
+encode() {  # name threads [flags...]: one encode into a fresh cache; prints its figures
+  local name=$1 threads=$2
+  shift 2
+  rm -rf "$work/cache-$threads"
+  /usr/bin/time -v "$deepfm" encode --train "$work/$name.csv" --cache-dir "$work/cache-$threads" \
+    --threads "$threads" "$@" 2>&1 | grep -E "^train|^time|Maximum resident" | sed 's/^/    /'
+}
+
+all=$(nproc)
+run() {  # name [flags...]
+  local name=$1
+  shift
+  echo "== $name $*: $(stat -c %s "$work/$name.csv") bytes"
+  encode "$name" 1 "$@"
+  encode "$name" "$all" "$@"
+  if cmp -s <(cat "$work"/cache-1/*.dfmd) <(cat "$work/cache-$all"/*.dfmd); then
+    echo "    same cache entry on 1 and $all threads"
+  else
+    echo "    CACHE ENTRIES DIFFER between 1 and $all threads" && exit 1
+  fi
+}
+
+generate worst 100000
+head -1000000 "$work/worst.csv" >"$work/small.csv"
+run small
+[ "$rows" -gt 0 ] && run worst
+run worst --hash-buckets 100000
+rm -f "$work/worst.csv" "$work/small.csv"
+generate d2l 26
+run d2l

@@ -91,7 +91,7 @@ inline Vocabulary build_vocabulary(const std::string& path, const ParserFactory&
         parallel_for(fields, 1, [&](std::size_t begin, std::size_t end) {
           for (std::size_t f = begin; f < end; ++f)
             for (const ParsedBlock& block : batch)
-              counter->add_column(f, block.values.data() + f, block.records, fields);
+              if (block.records > 0) counter->add_column(f, block.columns[f].data(), block.records);
         });
       },
       [](const ParsedBlock&, std::size_t) {});
@@ -103,8 +103,8 @@ inline Vocabulary build_vocabulary(const std::string& path, const ParserFactory&
 /// Values the vocabulary does not keep take their field's default id and count in
 /// report.oov_cells. A record whose field count is not the vocabulary's is a skippable bad
 /// line (parsers told the count catch it first). `on_skipped`, when set, hears of each
-/// skipped line between the rows around it. Blocks are parsed and encoded on every thread
-/// parallel_for may use.
+/// skipped line between the rows around it. Blocks are parsed, and their fields encoded, on
+/// every thread parallel_for may use.
 inline void encode_rows(const std::string& path, const Vocabulary& vocabulary,
                         const ParserFactory& factory, const EncodeOptions& options,
                         EncodeReport& report, const RowCallback& on_row,
@@ -112,21 +112,28 @@ inline void encode_rows(const std::string& path, const Vocabulary& vocabulary,
   report = {};
   const std::size_t fields = vocabulary.fields();
   std::size_t oov = 0;
+  std::vector<std::size_t> oov_per_field;
+  std::vector<FeatureId> row(fields);
   read_record_blocks(
       path, factory, options, fields, "training", report,
       [&](std::span<ParsedBlock> batch, std::size_t) {
-        parallel_for(batch.size(), 1, [&](std::size_t begin, std::size_t end) {
-          for (std::size_t b = begin; b < end; ++b) {
-            ParsedBlock& block = batch[b];
-            block.ids.resize(block.records * fields);
-            block.out_of_vocabulary =
-                vocabulary.encode_rows(block.values.data(), block.records, block.ids.data());
-          }
+        for (ParsedBlock& block : batch) block.ids.resize(block.records * fields);
+        // Field by field, as pass 1 counts: each thread's fields' tables stay in its cache.
+        // A block's ids are [fields x records], so threads write apart.
+        oov_per_field.assign(fields, 0);
+        parallel_for(fields, 1, [&](std::size_t begin, std::size_t end) {
+          for (std::size_t f = begin; f < end; ++f)
+            for (ParsedBlock& block : batch)
+              if (block.records > 0)
+                oov_per_field[f] +=
+                    vocabulary.encode_column(f, block.columns[f].data(), block.records,
+                                             block.ids.data() + f * block.records);
         });
-        for (const ParsedBlock& block : batch) oov += block.out_of_vocabulary;
+        for (const std::size_t count : oov_per_field) oov += count;
       },
       [&](const ParsedBlock& block, std::size_t r) {
-        on_row(std::span<const FeatureId>(block.ids.data() + r * fields, fields), block.labels[r]);
+        for (std::size_t f = 0; f < fields; ++f) row[f] = block.ids[f * block.records + r];
+        on_row(row, block.labels[r]);
       },
       on_skipped);
   report.oov_cells = oov;

@@ -84,12 +84,13 @@ class LineBlockReader {
   bool done_ = false;
 };
 
-/// One block's records, in row-major [records x fields] views, with its skipped lines and the
-/// first error in it, in the order the lines came.
+/// One block's records, a column of keys per field, with its skipped lines and the first
+/// error in it, in the order the lines came. A pass reads a field's keys back to back, each
+/// holding its value (or, past 15 bytes, viewing lines.text or `kept`).
 struct ParsedBlock {
   LineBlock lines;
   std::size_t records = 0;
-  std::vector<std::string_view> values;  ///< views into lines.text or `kept`
+  std::vector<std::vector<ValueKey>> columns;  ///< [fields][records]; empty without records
   std::vector<float> labels;
   std::size_t first_record_line = 0;  ///< of the block's first record
   struct Skipped {
@@ -102,21 +103,22 @@ struct ParsedBlock {
   /// A line that ends the file's reading: a bad line not skipped (line, message).
   std::optional<std::pair<std::size_t, std::string>> fatal;
   StringArena kept;  ///< values a parser built in its own storage (Criteo's integer categories)
-  std::vector<FeatureId> ids;  ///< a pass's output for the records, [records x fields]
-  std::size_t out_of_vocabulary = 0;
+  std::vector<FeatureId> ids;  ///< a pass's output for the records, [fields x records]
 
   void clear() noexcept {
     records = 0;
-    values.clear();
+    for (std::vector<ValueKey>& column : columns) column.clear();
     labels.clear();
     first_record_line = 0;
     skipped.clear();
     fatal.reset();
     kept = StringArena();
     ids.clear();
-    out_of_vocabulary = 0;
   }
 };
+
+/// Blocks a batch of read_record_blocks holds at least.
+inline constexpr std::size_t kMinBatchBlocks = 8;
 
 namespace detail {
 
@@ -155,8 +157,13 @@ inline void parse_block(RecordParser& parser, ParsedBlock& block, std::size_t& f
       continue;
     }
     if (block.records == 0) block.first_record_line = line_number;
-    for (const std::string_view value : record.values)
-      block.values.push_back(in_text(value) ? value : block.kept.keep(value));
+    if (block.columns.size() != fields) block.columns.resize(fields);
+    for (std::size_t f = 0; f < fields; ++f) {
+      const std::string_view value = record.values[f];
+      // A long value's key views it: where the parser built it, the view needs a copy.
+      const bool viewable = value.size() <= ValueKey::kInlineBytes || in_text(value);
+      block.columns[f].emplace_back(viewable ? value : block.kept.keep(value));
+    }
     block.labels.push_back(record.label);
     ++block.records;
   }
@@ -205,8 +212,9 @@ std::size_t read_record_blocks(const std::string& path, const ParserFactory& fac
   DEEPFM_ASSERT(first_parser != nullptr);
   LineBlockReader reader(path, options.max_line_bytes, options.block_bytes);
   const std::size_t threads = static_cast<std::size_t>(std::max(1, max_threads()));
-  // Enough blocks a batch for every thread to parse one or two while another is slow.
-  const std::size_t batch_size = threads == 1 ? 1 : 2 * threads;
+  // Blocks a batch: every thread parses one or two while another is slow, and a pass that
+  // works field by field finds a field's table in cache for tens of thousands of rows.
+  const std::size_t batch_size = std::max<std::size_t>(kMinBatchBlocks, 2 * threads);
   std::vector<ParsedBlock> batch(batch_size);
   std::vector<std::unique_ptr<RecordParser>> parsers;  // one a block, once the first is settled
   bool settled = false;  // the first parser has returned a record (or cannot be cloned)

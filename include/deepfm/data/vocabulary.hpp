@@ -151,27 +151,23 @@ class Vocabulary {
     return encode(field, value, out_of_vocabulary);
   }
 
-  /// The ids of `rows` records' values (row-major [rows x fields()], as a ParsedBlock holds
-  /// them) into `ids` (the same shape); returns how many took their field's default id.
-  /// Field by field, so one field's table serves many lookups in a row while it is in cache,
-  /// the next values' slots fetched a few lookups ahead.
-  std::size_t encode_rows(const std::string_view* values, std::size_t rows, FeatureId* ids) const {
-    const std::size_t width = fields();
+  /// The ids of field f's values of `rows` records, given as keys (a ParsedBlock's column),
+  /// into ids[r]; returns how many took the field's default id. Fields are independent:
+  /// threads may encode different fields at once. The next keys' slots are fetched a few
+  /// lookups ahead.
+  std::size_t encode_column(std::size_t field, const ValueKey* keys, std::size_t rows,
+                            FeatureId* ids) const {
+    if (hash_buckets_ > 0) {
+      for (std::size_t r = 0; r < rows; ++r) ids[r] = encode(field, keys[r].view());
+      return 0;
+    }
+    const ValueMap<FeatureId>& index = index_[field];
     std::size_t out_of_vocabulary = 0;
-    for (std::size_t f = 0; f < width; ++f) {
-      if (hash_buckets_ > 0) {
-        for (std::size_t r = 0; r < rows; ++r)
-          ids[r * width + f] = encode(f, values[r * width + f]);
-        continue;
-      }
-      const ValueMap<FeatureId>& index = index_[f];
-      for (std::size_t r = 0; r < rows; ++r) {
-        if (r + kPrefetchAhead < rows)
-          prefetch_value(index, ValueKey(values[(r + kPrefetchAhead) * width + f]));
-        bool missing = false;
-        ids[r * width + f] = counted_id(f, index.find(ValueKey(values[r * width + f])), missing);
-        out_of_vocabulary += missing ? 1 : 0;
-      }
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (r + kPrefetchAhead < rows) prefetch_value(index, keys[r + kPrefetchAhead]);
+      bool missing = false;
+      ids[r] = counted_id(field, index.find(keys[r]), missing);
+      out_of_vocabulary += missing ? 1 : 0;
     }
     return out_of_vocabulary;
   }
@@ -257,26 +253,26 @@ class VocabularyCounter {
   /// Counts one record's values (one per field; the size must be fields()).
   void add(std::span<const std::string_view> values) {
     DEEPFM_ASSERT(values.size() == counts_.size());
-    for (std::size_t f = 0; f < values.size(); ++f) add_column(f, values.data() + f, 1, 1);
+    for (std::size_t f = 0; f < values.size(); ++f) {
+      const ValueKey key(values[f]);
+      add_column(f, &key, 1);
+    }
   }
 
-  /// Counts field f's value of `rows` records: values[r * stride] for r < rows (a
-  /// ParsedBlock's column). Fields are independent: threads may count different fields at
-  /// once. The next values' slots are fetched a few lookups ahead.
-  void add_column(std::size_t field, const std::string_view* values, std::size_t rows,
-                  std::size_t stride) {
+  /// Counts field f's values of `rows` records, given as keys (a ParsedBlock's column).
+  /// Fields are independent: threads may count different fields at once. The next keys'
+  /// slots are fetched a few lookups ahead.
+  void add_column(std::size_t field, const ValueKey* keys, std::size_t rows) {
     ValueMap<std::uint64_t>& counts = counts_[field];
     for (std::size_t r = 0; r < rows; ++r) {
-      if (r + kPrefetchAhead < rows)
-        prefetch_value(counts, ValueKey(values[(r + kPrefetchAhead) * stride]));
-      const std::string_view value = values[r * stride];
-      const ValueKey key(value);
+      if (r + kPrefetchAhead < rows) prefetch_value(counts, keys[r + kPrefetchAhead]);
+      const ValueKey& key = keys[r];
       const auto found = counts.find(key);
       if (found != counts.end()) {
         ++found->second;
       } else {
         // A long value's key must view bytes that outlive the record: the arena's copy.
-        counts.emplace(key.is_inline() ? key : ValueKey(arenas_[field].keep(value)), 1);
+        counts.emplace(key.is_inline() ? key : ValueKey(arenas_[field].keep(key.view())), 1);
       }
     }
   }

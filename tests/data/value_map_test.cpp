@@ -1,0 +1,44 @@
+// ValueKey and ValueMap: values of every length up to and past the inline limit, read without
+// touching the bytes around them, equal and hashed alike however a key holds them.
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <deepfm/data/value_map.hpp>
+#include <string>
+#include <string_view>
+
+TEST_CASE("ValueKey holds values of every length exactly", "[data]") {
+  for (std::size_t n = 0; n <= 40; ++n) {
+    CAPTURE(n);
+    std::string value;
+    for (std::size_t i = 0; i < n; ++i) value += static_cast<char>('a' + i % 26);
+    // The value between other bytes: a key must take none of them.
+    const std::string around = "\x01\x02" + value + "\x03\x04";
+    const deepfm::ValueKey key(std::string_view(around).substr(2, n));
+    CHECK(key.view() == value);
+    CHECK(key.is_inline() == (n <= deepfm::ValueKey::kInlineBytes));
+    const deepfm::ValueKey same(value);
+    CHECK(key == same);
+    CHECK(deepfm::ValueKeyHash{}(key) == deepfm::ValueKeyHash{}(std::string_view(value)));
+    if (n > 0) {
+      std::string other = value;
+      other.back() = '#';
+      CHECK_FALSE(key == deepfm::ValueKey(other));
+    }
+  }
+  CHECK_FALSE(deepfm::ValueKey("ab") == deepfm::ValueKey(std::string_view("ab\0", 3)));
+}
+
+TEST_CASE("ValueMap finds long values whose bytes live in an arena", "[data]") {
+  deepfm::StringArena arena;
+  deepfm::ValueMap<int> map;
+  const std::string long_value(100, 'x');
+  map.emplace(deepfm::ValueKey(arena.keep(long_value)), 7);
+  map.emplace(deepfm::ValueKey("short"), 3);
+  std::string probe = long_value;  // another copy: found by content, not by address
+  CHECK(map.find(deepfm::ValueKey(probe))->second == 7);
+  CHECK(map.find(deepfm::ValueKey("short"))->second == 3);
+  probe.back() = 'y';
+  CHECK(map.find(deepfm::ValueKey(probe)) == map.end());
+  CHECK(map.find(deepfm::ValueKey(std::string(20, 'x'))) == map.end());
+}
