@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deepfm/core/error.hpp>
+#include <deepfm/core/parallel_for.hpp>
 #include <deepfm/data/content_hash.hpp>
 #include <deepfm/data/encoded_dataset.hpp>
 #include <deepfm/data/encoder.hpp>
@@ -176,9 +177,59 @@ inline void check_encoded(const EncodedDataset& data, const Vocabulary& vocabula
 ///      on rows and skipped lines;
 ///   2. strictly, hashed into a few buckets, with a short line bound (other error paths);
 ///   3. as a prediction file (no label column) of the width pass 1 found.
+/// Everything the two passes over a file give (or the error they end in), as text.
+inline std::string encode_outcome(const std::string& path, const ReaderOptions& options) {
+  std::string outcome;
+  try {
+    EncodeReport counted;
+    const Vocabulary vocabulary =
+        build_vocabulary(path, make_parser_factory(options), options.encode, counted);
+    EncodeReport report;
+    const EncodedDataset data =
+        encode_file(path, vocabulary, make_parser_factory(options, vocabulary.fields()),
+                    options.encode, report);
+    for (std::size_t f = 0; f < vocabulary.fields(); ++f)
+      for (const std::string& value : vocabulary.kept_values(f)) outcome += value + '\x1f';
+    for (const FeatureId id : data.ids) outcome += std::to_string(id) + ',';
+    for (const float label : data.labels) outcome += label != 0 ? '1' : '0';
+    outcome += ';' + std::to_string(report.rows) + ';' + std::to_string(report.skipped_lines) +
+               ';' + std::to_string(report.first_record_line) + ';' +
+               std::to_string(report.oov_cells);
+    for (const std::string& example : report.skipped_examples) outcome += ';' + example;
+  } catch (const InternalError& e) {
+    finding(std::string("internal error: ") + e.what());
+  } catch (const Error& e) {
+    outcome = std::string("error: ") + e.what();
+  }
+  return outcome;
+}
+
+/// The encoder's parallel read (data/record_blocks.hpp) must give a one-block read's outcome
+/// in blocks of a line or two and of a few hundred bytes, on 1 and 2 threads. Larger inputs
+/// get the 300-byte blocks on one thread only: a block a few lines long costs a batch's
+/// handover, and two threads on a busy machine (a fuzzing job beside others) wait long for it.
+inline void check_blocks_change_nothing(const std::string& path, ReaderOptions options) {
+  const std::string whole = encode_outcome(path, options);
+  std::error_code error;
+  const bool small = std::filesystem::file_size(path, error) <= 4096 && !error;
+  struct Variant {
+    int threads;
+    std::size_t block_bytes;
+  };
+  for (const Variant variant : {Variant{1, 300}, Variant{1, 7}, Variant{2, 7}}) {
+    if (!small && variant.block_bytes < 300) continue;
+    const ThreadCountScope scope(variant.threads);
+    options.encode.block_bytes = variant.block_bytes;
+    check(encode_outcome(path, options) == whole,
+          "blocks of " + std::to_string(variant.block_bytes) + " bytes on " +
+              std::to_string(variant.threads) + " threads changed the encoding");
+  }
+}
+
 inline void encode_every_way(const std::string& path, ReaderOptions options) {
   std::size_t fields = 0;
   options.encode.min_count = 1;
+  check_blocks_change_nothing(path, options);
   expect_errors([&] {
     EncodeReport counted;
     const Vocabulary vocabulary =

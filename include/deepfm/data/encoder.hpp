@@ -88,7 +88,9 @@ inline Vocabulary build_vocabulary(const std::string& path, const ParserFactory&
       [&](std::span<ParsedBlock> batch, std::size_t fields) {
         if (fields == 0) return;  // no record yet (a header, bad lines)
         if (!counter) counter = std::make_unique<VocabularyCounter>(fields);
-        parallel_for(fields, 1, [&](std::size_t begin, std::size_t end) {
+        std::size_t records = 0;
+        for (const ParsedBlock& block : batch) records += block.records;
+        parallel_for(fields, field_grain(records), [&](std::size_t begin, std::size_t end) {
           for (std::size_t f = begin; f < end; ++f)
             for (const ParsedBlock& block : batch)
               if (block.records > 0) counter->add_column(f, block.columns[f].data(), block.records);
@@ -117,11 +119,15 @@ inline void encode_rows(const std::string& path, const Vocabulary& vocabulary,
   read_record_blocks(
       path, factory, options, fields, "training", report,
       [&](std::span<ParsedBlock> batch, std::size_t) {
-        for (ParsedBlock& block : batch) block.ids.resize(block.records * fields);
+        std::size_t records = 0;
+        for (ParsedBlock& block : batch) {
+          block.ids.resize(block.records * fields);
+          records += block.records;
+        }
         // Field by field, as pass 1 counts: each thread's fields' tables stay in its cache.
         // A block's ids are [fields x records], so threads write apart.
         oov_per_field.assign(fields, 0);
-        parallel_for(fields, 1, [&](std::size_t begin, std::size_t end) {
+        parallel_for(fields, field_grain(records), [&](std::size_t begin, std::size_t end) {
           for (std::size_t f = begin; f < end; ++f)
             for (ParsedBlock& block : batch)
               if (block.records > 0)

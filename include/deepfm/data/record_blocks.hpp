@@ -119,6 +119,12 @@ struct ParsedBlock {
 
 /// Blocks a batch of read_record_blocks holds at least.
 inline constexpr std::size_t kMinBatchBlocks = 8;
+/// Bytes of lines below which a batch is parsed on the calling thread alone.
+inline constexpr std::size_t kParallelParseBytes = std::size_t{64} << 10;
+
+/// The grain of a pass's loop over fields for a batch of `records`: a lookup costs about 64
+/// operations (parallel_for's unit), so a small batch's fields run on the calling thread.
+inline std::size_t field_grain(std::size_t records) noexcept { return grain_for(records * 64); }
 
 namespace detail {
 
@@ -256,10 +262,15 @@ std::size_t read_record_blocks(const std::string& path, const ParserFactory& fac
       }
       if (block.fatal || block.lines.read_error) filled = parsed;  // the file ends here
     }
+    std::size_t batch_bytes = 0;
+    for (std::size_t b = parsed; b < filled; ++b) batch_bytes += batch[b].lines.text.size();
     if (parsed < filled) {
-      if (parsers.empty()) {  // a parser that cannot be copied reads everything itself
+      // A parser that cannot be copied reads everything itself, and so does the calling
+      // thread where the batch is too small to pay for waking the others.
+      if (parsers.empty() || batch_bytes < kParallelParseBytes) {
+        RecordParser& parser = parsers.empty() ? *first_parser : *parsers[parsed];
         for (std::size_t b = parsed; b < filled; ++b)
-          detail::parse_block(*first_parser, batch[b], fields, width_source, options.strict);
+          detail::parse_block(parser, batch[b], fields, width_source, options.strict);
       } else {
         parallel_for(filled - parsed, 1, [&](std::size_t begin, std::size_t end) {
           for (std::size_t b = parsed + begin; b < parsed + end; ++b)
