@@ -106,14 +106,20 @@ std::string d2l_line(std::size_t r) {
   return line;
 }
 
+/// d2l-format reader options keeping values seen `min_count` times.
+deepfm::ReaderOptions d2l_reader(std::size_t min_count) {
+  deepfm::ReaderOptions reader;
+  reader.format = Format::d2l;
+  reader.encode.min_count = min_count;
+  return reader;
+}
+
 }  // namespace
 
 TEST_CASE("parallel encoding: d2l plain and gzip, skipped lines, CRLF, no final newline",
           "[data][encoder]") {
   const deepfm::test::ScratchDir dir("parallel_encode");
-  deepfm::ReaderOptions reader;
-  reader.format = Format::d2l;
-  reader.encode.min_count = 2;
+  const deepfm::ReaderOptions reader = d2l_reader(2);
   const std::string text =
       lines(400, d2l_line, [](std::size_t r) { return d2l_line(r) + "\textra"; });
   require_same_everywhere(reader, dir.write("train.tsv", text).string());
@@ -192,9 +198,7 @@ TEST_CASE("parallel encoding: Criteo, CSV, libsvm and libffm give one-thread res
 TEST_CASE("parallel encoding: the first error is a one-thread read's, wherever blocks fall",
           "[data][encoder]") {
   const deepfm::test::ScratchDir dir("parallel_encode");
-  deepfm::ReaderOptions reader;
-  reader.format = Format::d2l;
-  reader.encode.min_count = 1;
+  deepfm::ReaderOptions reader = d2l_reader(1);
   SECTION("a bad label after skipped lines") {
     std::string text = lines(120, d2l_line, [](std::size_t) { return std::string("1\t2"); });
     text += "\n2\t1\t1\t1\t1\n" + d2l_line(1);
