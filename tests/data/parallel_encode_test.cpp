@@ -7,8 +7,12 @@
 #include <cstddef>
 #include <deepfm/core/parallel_for.hpp>
 #include <deepfm/data/encoder.hpp>
+#include <deepfm/data/line_reader.hpp>
 #include <deepfm/data/reader_options.hpp>
+#include <memory>
+#include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -114,7 +118,94 @@ deepfm::ReaderOptions d2l_reader(std::size_t min_count) {
   return reader;
 }
 
+/// Reads `path` as d2l line by line, the way the encoder did before blocks (LineReader, the
+/// parser, VocabularyCounter::add, Vocabulary::encode_row): no blocks, no separator scanner.
+Outcome line_by_line(const deepfm::ReaderOptions& reader, const std::string& path) {
+  Outcome outcome;
+  const auto each_record = [&](const auto& on_record) {
+    const std::unique_ptr<deepfm::RecordParser> parser = deepfm::make_parser_factory(reader)();
+    deepfm::LineReader lines(path, reader.encode.max_line_bytes);
+    deepfm::RawRecord record;
+    std::string_view line;
+    while (lines.next(line)) {
+      try {
+        if (parser->parse(line, record)) on_record(record);
+      } catch (const deepfm::BadLine& bad) {
+        REQUIRE(bad.skippable());
+        outcome.skipped.push_back(std::to_string(lines.line_number()) + ": " + bad.what());
+      }
+    }
+  };
+  std::unique_ptr<deepfm::VocabularyCounter> counter;
+  each_record([&](const deepfm::RawRecord& record) {
+    if (!counter) counter = std::make_unique<deepfm::VocabularyCounter>(record.values.size());
+    counter->add(record.values);
+  });
+  REQUIRE(counter != nullptr);
+  const deepfm::Vocabulary vocabulary = counter->build(reader.encode.min_count);
+  outcome.field_dims = vocabulary.field_dims();
+  for (std::size_t f = 0; f < vocabulary.fields(); ++f) {
+    const auto values = vocabulary.kept_values(f);
+    outcome.kept.emplace_back(values.begin(), values.end());
+  }
+  outcome.skipped.clear();
+  std::vector<deepfm::FeatureId> row(vocabulary.fields());
+  each_record([&](const deepfm::RawRecord& record) {
+    outcome.oov += vocabulary.encode_row(record.values, row.data());
+    outcome.ids.insert(outcome.ids.end(), row.begin(), row.end());
+    outcome.labels.push_back(record.label);
+    ++outcome.rows;
+  });
+  return outcome;
+}
+
 }  // namespace
+
+TEST_CASE("parallel encoding: the separator scanner reads what the line parser reads",
+          "[data][encoder]") {
+  // Values of every length around the 15 bytes a key holds (and empty), CRs inside values,
+  // CRLF endings, empty lines, lines of another width, no final newline: the scanner takes the
+  // well-formed lines, the parser the others.
+  const deepfm::test::ScratchDir dir("parallel_encode");
+  std::mt19937 random(5);
+  const std::string alphabet = "ab0\r x";
+  std::vector<std::string> pool;
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string value;
+    for (std::size_t i = 0; i < n; ++i) value += alphabet[random() % alphabet.size()];
+    pool.push_back(value);
+  }
+  std::string text;
+  for (std::size_t r = 0; r < 3000; ++r) {
+    const std::size_t kind = random() % 40;
+    if (kind == 0) {
+      text += "\n";  // an empty line
+      continue;
+    }
+    const std::size_t fields = kind == 1 ? 4 : 5;  // a line of another width, skipped
+    text += random() % 2 == 0 ? "1" : "0";
+    for (std::size_t f = 0; f < fields; ++f) text += "\t" + pool[random() % pool.size()];
+    text += kind == 2 ? "\r\n" : "\n";
+  }
+  text += "1\ta\tb\tc\td\t" + std::string(20, 'z');  // the last line, without a newline
+  deepfm::ReaderOptions reader = d2l_reader(2);
+  reader.fields = 5;
+  const std::string path = dir.write("scanned.tsv", text).string();
+  Outcome expected = line_by_line(reader, path);
+  for (const int threads : {1, 2, 3})
+    for (const std::size_t block_bytes : {std::size_t{1}, std::size_t{333}, std::size_t{1} << 20}) {
+      CAPTURE(threads, block_bytes);
+      Outcome outcome = encode(reader, path, threads, block_bytes);
+      REQUIRE(outcome.error.empty());
+      // The encoder's skipped messages are the parser's; the reference records the same.
+      CHECK(outcome.skipped == expected.skipped);
+      CHECK(outcome.kept == expected.kept);
+      CHECK(outcome.ids == expected.ids);
+      CHECK(outcome.labels == expected.labels);
+      CHECK(outcome.rows == expected.rows);
+      CHECK(outcome.oov == expected.oov);
+    }
+}
 
 TEST_CASE("parallel encoding: d2l plain and gzip, skipped lines, CRLF, no final newline",
           "[data][encoder]") {

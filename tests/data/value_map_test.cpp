@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <cstring>
 #include <deepfm/data/value_map.hpp>
 #include <string>
 #include <string_view>
@@ -27,6 +28,21 @@ TEST_CASE("ValueKey holds values of every length exactly", "[data]") {
     }
   }
   CHECK_FALSE(deepfm::ValueKey("ab") == deepfm::ValueKey(std::string_view("ab\0", 3)));
+}
+
+TEST_CASE("ValueKey::from_padded is the key of the value, whatever bytes follow it", "[data]") {
+  for (std::size_t n = 0; n <= deepfm::ValueKey::kInlineBytes; ++n) {
+    CAPTURE(n);
+    std::string text;
+    for (std::size_t i = 0; i < n; ++i) text += static_cast<char>('0' + i % 10);
+    const std::string value = text;
+    text += "\t\xff\x01zzzzzzzzzzzzzzzz";  // 16 readable bytes from the value's start
+    const deepfm::ValueKey key = deepfm::ValueKey::from_padded(text.data(), n);
+    CHECK(key == deepfm::ValueKey(value));
+    CHECK(key.view() == value);
+    CHECK(std::memcmp(key.bytes(), deepfm::ValueKey(value).bytes(), 16) == 0);
+    CHECK(deepfm::ValueKeyHash{}(key) == deepfm::ValueKeyHash{}(std::string_view(value)));
+  }
 }
 
 TEST_CASE("ValueMap finds long values whose bytes live in an arena", "[data]") {

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +79,10 @@ class D2lParser : public RecordParser {
   std::size_t fields() const override { return fields_; }
   std::unique_ptr<RecordParser> clone() const override {
     return std::make_unique<D2lParser>(*this);
+  }
+  std::optional<SeparatedLayout> separated_layout() const override {
+    if (fields_ == 0) return std::nullopt;
+    return SeparatedLayout{'\t', has_label_};
   }
   /// Whether lines start with a label column.
   bool has_label() const noexcept { return has_label_; }

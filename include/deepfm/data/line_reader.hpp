@@ -31,6 +31,50 @@ inline constexpr std::size_t kDefaultMaxLineBytes = std::size_t{1} << 20;
 /// ended the file early without an error.
 inline constexpr std::size_t kMaxLineBytesLimit = std::size_t{1} << 30;
 
+/// What breaks LineReader's rules in a line.
+enum class LineFault { none, cr_endings, too_long, nul_byte };
+
+/// Whether `text` holds a CR that ends no CRLF.
+inline bool holds_lone_cr(std::string_view text) noexcept {
+  for (std::size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1))
+    if (i + 1 < text.size() && text[i + 1] != '\n') return true;
+  return false;
+}
+
+/// Strips one trailing '\r' from `line` (its '\n' already gone) and checks it by LineReader's
+/// rules. `only_line`: it is the file's first line and no '\n' follows it, so a CR in it means
+/// the file's lines end in CR alone (a CR inside a line of an LF file stays data).
+inline LineFault check_line(std::string_view& line, std::size_t max_line_bytes,
+                            bool only_line) noexcept {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (only_line && line.find('\r') != std::string_view::npos) return LineFault::cr_endings;
+  if (line.size() > max_line_bytes) return LineFault::too_long;
+  if (std::memchr(line.data(), '\0', line.size()) != nullptr) return LineFault::nul_byte;
+  return LineFault::none;
+}
+
+/// What a DataError says of a LineFault (the file and line are the error's own).
+inline std::string line_fault_message(LineFault fault, std::size_t max_line_bytes) {
+  switch (fault) {
+    case LineFault::cr_endings:
+      return "the lines end in a carriage return (CR) alone, not LF or CRLF (old Mac line "
+             "endings), which deepfm does not read; convert the file first, e.g. "
+             "tr '\\r' '\\n' <IN >OUT";
+    case LineFault::too_long:
+      return "line longer than " + std::to_string(max_line_bytes) + " bytes (--max-line-bytes)";
+    case LineFault::nul_byte: return "line holds a NUL byte (binary data?)";
+    case LineFault::none: break;
+  }
+  return "line breaks no rule";
+}
+
+/// How many '\n' `text` holds (a loop the compiler vectorises: memchr per line is a call).
+inline std::size_t count_newlines(std::string_view text) noexcept {
+  std::size_t count = 0;
+  for (const char c : text) count += c == '\n' ? 1 : 0;
+  return count;
+}
+
 /// Reads a file line by line. Lines exclude the '\n' and one trailing '\r'. A line holding a
 /// NUL byte or longer than max_line_bytes (not counting the '\r' of a CRLF ending, so LF and
 /// CRLF files pass alike) is a DataError naming the file and line.
@@ -89,6 +133,44 @@ class LineReader {
     }
   }
 
+  /// Appends whole lines to `out` as they are in the file, each with its '\n' (the file's
+  /// last may lack one), until `out` holds at least `min_bytes` or the file ends. Returns
+  /// false when the file had no more. The lines are counted but not checked: whoever splits
+  /// them applies check_line. A line passing the bound before its end, or a failed read, is
+  /// a DataError after the lines before it were appended. Not to be mixed with next().
+  bool read_lines(std::string& out, std::size_t min_bytes) {
+    bool appended = false;
+    for (;;) {
+      const std::string_view available(buffer_.data() + start_, end_ - start_);
+      // Whole lines up to about the bytes still wanted: the last '\n' before that point, or
+      // the first after it.
+      const std::size_t wanted = min_bytes > out.size() ? min_bytes - out.size() : 1;
+      std::size_t cut = std::string_view::npos;
+      if (available.size() > wanted) cut = available.find('\n', wanted - 1);
+      if (cut == std::string_view::npos) cut = available.rfind('\n');
+      if (cut != std::string_view::npos) {
+        const std::string_view lines = available.substr(0, cut + 1);
+        out.append(lines);
+        line_number_ += count_newlines(lines);
+        bytes_read_ += lines.size();
+        start_ += lines.size();
+        appended = true;
+        if (out.size() >= min_bytes) return true;
+        continue;
+      }
+      if (eof_) {
+        if (available.empty()) return appended;
+        out.append(available);
+        ++line_number_;
+        bytes_read_ += available.size() + 1;
+        start_ = end_;
+        return true;
+      }
+      if (available.size() > max_line_bytes_ + 1) too_long(line_number_ + 1);
+      refill();
+    }
+  }
+
   /// 1-based number of the line `next` returned last (0 before the first).
   std::size_t line_number() const noexcept { return line_number_; }
   const std::string& path() const noexcept { return path_; }
@@ -103,34 +185,21 @@ class LineReader {
   bool emit(const char* begin, std::size_t length, std::string_view& line, bool last_line) {
     ++line_number_;
     bytes_read_ += length + 1;
-    if (length > 0 && begin[length - 1] == '\r') --length;
-    // A file whose lines end in CR alone would read as one line of every record run together
-    // (3400 fields where there are 34): refuse it by name. It is a file without LF whose one
-    // line holds a CR; a CR inside a line of an LF file stays data.
-    if (line_number_ == 1 && last_line && std::memchr(begin, '\r', length) != nullptr)
-      cr_line_endings(line_number_);
-    if (length > max_line_bytes_) too_long(line_number_);
-    if (std::memchr(begin, '\0', length) != nullptr)
-      throw DataError(path_, line_number_, "line holds a NUL byte (binary data?)");
     line = std::string_view(begin, length);
+    const LineFault fault = check_line(line, max_line_bytes_, line_number_ == 1 && last_line);
+    if (fault == LineFault::too_long) too_long(line_number_);
+    if (fault != LineFault::none)
+      throw DataError(path_, line_number_, line_fault_message(fault, max_line_bytes_));
     return true;
-  }
-
-  [[noreturn]] void cr_line_endings(std::size_t line) const {
-    throw DataError(path_, line,
-                    "the lines end in a carriage return (CR) alone, not LF or CRLF (old Mac line "
-                    "endings), which deepfm does not read; convert the file first, e.g. "
-                    "tr '\\r' '\\n' <IN >OUT");
   }
 
   [[noreturn]] void too_long(std::size_t line) const {
     // A long first line holding a CR that ends no CRLF is most likely a whole CR-only file.
-    if (line == 1)
-      for (std::size_t i = start_; i + 1 < end_; ++i)
-        if (buffer_[i] == '\r' && buffer_[i + 1] != '\n') cr_line_endings(line);
-    throw DataError(
-        path_, line,
-        "line longer than " + std::to_string(max_line_bytes_) + " bytes (--max-line-bytes)");
+    const LineFault fault =
+        line == 1 && holds_lone_cr(std::string_view(buffer_.data() + start_, end_ - start_))
+            ? LineFault::cr_endings
+            : LineFault::too_long;
+    throw DataError(path_, line, line_fault_message(fault, max_line_bytes_));
   }
 
   /// zlib's message without the "path: " it prefixes (DataError adds the path itself).

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,6 +40,16 @@ class BadLine : public std::runtime_error {
   std::size_t field_count_;
 };
 
+/// How a parser's well-formed lines look where they are plain separated values: one byte
+/// between values, no quoting, and first a "0" or "1" label when `label_first`. A block
+/// scanner splits such lines itself (record_blocks.hpp), many values per instruction; any
+/// line it does not find well-formed (another value count, another label, an empty line)
+/// still goes to the parser's parse().
+struct SeparatedLayout {
+  char separator = '\t';
+  bool label_first = true;
+};
+
 /// The parser interface. One instance reads one file from its first line on.
 class RecordParser {
  public:
@@ -53,6 +64,10 @@ class RecordParser {
   /// inferred), after which a parser's state no longer changes from line to line. nullptr
   /// (the default) where a parser cannot be copied: its files are then parsed on one thread.
   virtual std::unique_ptr<RecordParser> clone() const { return nullptr; }
+  /// The layout of this parser's well-formed lines where they are plain separated values
+  /// whose every value is a field as it stands, once fields() is known; nullopt (the
+  /// default) where lines need the parser (headers, quotes, values it rewrites).
+  virtual std::optional<SeparatedLayout> separated_layout() const { return std::nullopt; }
 };
 
 }  // namespace deepfm

@@ -2,9 +2,10 @@
 /// @file
 /// Reading a text file's records on every core, with the results of reading it on one.
 ///
-/// The file is read in blocks of whole lines (EncodeOptions::block_bytes each; LineReader's rules:
-/// gzip, LF or CRLF, line length, NUL bytes). A batch of blocks is parsed in parallel, a block
-/// per task, by copies of the file's parser (RecordParser::clone, taken once the first record
+/// The file is read in blocks of whole lines (EncodeOptions::block_bytes each), by one thread
+/// that only copies bytes and counts lines. A batch of blocks is parsed in parallel, a block
+/// per task: the lines split and checked by LineReader's rules (gzip, LF or CRLF, line length,
+/// NUL bytes), by copies of the file's parser (RecordParser::clone, taken once the first record
 /// has settled a header or an inferred width); a pass then works on the whole batch (its own
 /// split across threads: by field, or by block); and last the blocks' records, skipped lines
 /// and errors are taken in file order on the calling thread. Every outcome (counts, ids, the
@@ -12,7 +13,10 @@
 /// whatever the thread count or the block size.
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -29,24 +33,21 @@
 #include "deepfm/data/line_reader.hpp"
 #include "deepfm/data/record.hpp"
 #include "deepfm/data/value_map.hpp"
+#include "deepfm/kernels/byte_masks.hpp"
 
 namespace deepfm {
 
-/// Consecutive lines of a file, each followed by '\n' in `text` (line endings removed).
+/// Consecutive whole lines of a file as they are in it: each ends in '\n', but for the
+/// file's last when that has none. The lines are split, and checked by LineReader's rules
+/// (check_line), by whoever parses the block: on every thread.
 struct LineBlock {
   std::string text;
-  std::vector<std::size_t> line_ends;  ///< where each line ends in text (its '\n')
-  std::size_t first_line = 0;          ///< 1-based number of the first line
-  std::exception_ptr read_error;       ///< what reading the next line threw, if it did
-
-  std::size_t lines() const noexcept { return line_ends.size(); }
-  std::string_view line(std::size_t i) const noexcept {
-    const std::size_t begin = i == 0 ? 0 : line_ends[i - 1] + 1;
-    return std::string_view(text).substr(begin, line_ends[i] - begin);
-  }
+  std::size_t first_line = 0;     ///< 1-based number of the first line
+  std::exception_ptr read_error;  ///< what reading the next line threw, if it did
 };
 
-/// Cuts a file into LineBlocks, in order.
+/// Cuts a file into LineBlocks, in order, on the calling thread: it copies bytes and counts
+/// newlines, and leaves finding each line's end to the threads that parse.
 class LineBlockReader {
  public:
   /// Blocks of at least `block_bytes` (1 or more) of lines.
@@ -57,23 +58,17 @@ class LineBlockReader {
   /// reading a line ends the block before it, kept in read_error, and ends the file.
   bool next(LineBlock& block) {
     block.text.clear();
-    block.line_ends.clear();
     block.read_error = nullptr;
     block.first_line = reader_.line_number() + 1;
     if (done_) return false;
-    std::string_view line;
     try {
-      while (block.text.size() < block_bytes_ && reader_.next(line)) {
-        block.text.append(line);
-        block.line_ends.push_back(block.text.size());
-        block.text.push_back('\n');
-      }
-      if (block.text.size() < block_bytes_) done_ = true;
+      if (!reader_.read_lines(block.text, block_bytes_) || block.text.size() < block_bytes_)
+        done_ = true;
     } catch (const DataError&) {
       block.read_error = std::current_exception();
       done_ = true;
     }
-    return !block.line_ends.empty() || block.read_error;
+    return !block.text.empty() || block.read_error;
   }
 
   const std::string& path() const noexcept { return reader_.path(); }
@@ -90,7 +85,8 @@ class LineBlockReader {
 struct ParsedBlock {
   LineBlock lines;
   std::size_t records = 0;
-  std::vector<std::vector<ValueKey>> columns;  ///< [fields][records]; empty without records
+  /// [fields][at least records]: a column's first `records` keys are the block's.
+  std::vector<std::vector<ValueKey>> columns;
   std::vector<float> labels;
   std::size_t first_record_line = 0;  ///< of the block's first record
   struct Skipped {
@@ -107,13 +103,20 @@ struct ParsedBlock {
 
   void clear() noexcept {
     records = 0;
-    for (std::vector<ValueKey>& column : columns) column.clear();
     labels.clear();
     first_record_line = 0;
     skipped.clear();
     fatal.reset();
     kept = StringArena();
     ids.clear();
+  }
+
+  /// Room in `fields` columns for `rows` records; columns only grow, so a block's buffers
+  /// are set up once.
+  void reserve_records(std::size_t fields, std::size_t rows) {
+    if (columns.size() != fields) columns.resize(fields);
+    for (std::vector<ValueKey>& column : columns)
+      if (column.size() < rows) column.resize(std::max(rows, 2 * column.size()));
   }
 };
 
@@ -136,42 +139,142 @@ inline BadLine wrong_width(std::size_t expected, std::size_t found, const char* 
                  true, found);
 }
 
+/// Parses one line (its '\n' removed) into `block`'s next record, or its skipped lines, or
+/// its fatal error; false once the line ends the file. `fields` is the width every record
+/// must have (0: the first record's, which then sets it); `only_line`: the file's first line,
+/// without a '\n' after it.
+inline bool parse_line(RecordParser& parser, ParsedBlock& block, std::string_view line,
+                       std::size_t line_number, bool only_line, std::size_t& fields,
+                       const char* width_source, const EncodeOptions& options, RawRecord& record) {
+  if (LineFault fault = check_line(line, options.max_line_bytes, only_line);
+      fault != LineFault::none) {
+    // A long first line holding a CR that ends no CRLF is most likely a whole CR-only file.
+    if (fault == LineFault::too_long && line_number == 1 && holds_lone_cr(line))
+      fault = LineFault::cr_endings;
+    block.fatal.emplace(line_number, line_fault_message(fault, options.max_line_bytes));
+    return false;
+  }
+  try {
+    if (!parser.parse(line, record)) return true;
+    if (fields == 0) fields = record.values.size();
+    if (record.values.size() != fields)
+      throw wrong_width(fields, record.values.size(), width_source);
+  } catch (const BadLine& bad) {
+    if (options.strict || !bad.skippable()) {
+      block.fatal.emplace(line_number, bad.what());
+      return false;
+    }
+    block.skipped.push_back({block.records, line_number, bad.field_count(), bad.what()});
+    return true;
+  }
+  if (block.records == 0) block.first_record_line = line_number;
+  block.reserve_records(fields, block.records + 1);
+  const std::string_view text = block.lines.text;
+  for (std::size_t f = 0; f < fields; ++f) {
+    const std::string_view value = record.values[f];
+    // A long value's key views it: where the parser built it, the view needs a copy.
+    const bool viewable =
+        value.size() <= ValueKey::kInlineBytes ||
+        (value.data() >= text.data() && value.data() + value.size() <= text.data() + text.size());
+    block.columns[f][block.records] = ValueKey(viewable ? value : block.kept.keep(value));
+  }
+  block.labels.push_back(record.label);
+  ++block.records;
+  return true;
+}
+
+/// parse_block for a parser whose lines are plain separated values (`layout`) of `fields`
+/// (known) fields: finds every separator and line end of the block with byte masks and makes
+/// the keys of each well-formed line straight from the text; any other line goes to
+/// parse_line. False once a line ends the file.
+inline bool scan_separated_block(RecordParser& parser, ParsedBlock& block, SeparatedLayout layout,
+                                 std::size_t& fields, const char* width_source,
+                                 const EncodeOptions& options, RawRecord& record) {
+  const std::string_view text = block.lines.text;
+  const std::size_t size = text.size();
+  const std::size_t label_columns = layout.label_first ? 1 : 0;
+  const std::size_t columns = fields + label_columns;
+  block.reserve_records(fields, count_newlines(text) + 1);
+  std::size_t line_number = block.lines.first_line;
+  std::size_t line_begin = 0;
+  std::size_t value_begin = 0;
+  std::size_t column = 0;     // of the value that ends at the next separator
+  bool label_is_one = false;  // the label column reads "1"
+  bool label_ok = !layout.label_first;
+  const auto end_value = [&](std::size_t end) {
+    const std::size_t length = end - value_begin;
+    if (column < label_columns) {
+      label_ok = length == 1 && (text[value_begin] == '0' || text[value_begin] == '1');
+      label_is_one = label_ok && text[value_begin] == '1';
+    } else if (column < columns) {
+      const char* value = text.data() + value_begin;
+      ValueKey& key = block.columns[column - label_columns][block.records];
+      key = length <= ValueKey::kInlineBytes && value_begin + 16 <= size
+                ? ValueKey::from_padded(value, length)
+                : ValueKey(std::string_view(value, length));  // a long value views the text
+    }
+    ++column;
+  };
+  for (std::size_t base = 0; base < size; base += kernels::kMaskBytes) {
+    std::uint64_t mask =
+        base + kernels::kMaskBytes <= size
+            ? kernels::byte_mask(text.data() + base, layout.separator, '\n')
+            : kernels::byte_mask_tail(text.data() + base, size - base, layout.separator, '\n');
+    for (; mask != 0; mask &= mask - 1) {
+      const std::size_t at = base + static_cast<std::size_t>(std::countr_zero(mask));
+      if (text[at] != '\n') {
+        end_value(at);
+        value_begin = at + 1;
+        continue;
+      }
+      const bool crlf = at > value_begin && text[at - 1] == '\r';
+      const std::size_t line_end = crlf ? at - 1 : at;
+      end_value(line_end);
+      const bool well_formed = column == columns && label_ok && line_end > line_begin &&
+                               line_end - line_begin <= options.max_line_bytes;
+      if (well_formed) {
+        if (block.records == 0) block.first_record_line = line_number;
+        block.labels.push_back(label_is_one ? 1.0f : 0.0f);
+        ++block.records;
+      } else if (!parse_line(parser, block, text.substr(line_begin, at - line_begin), line_number,
+                             false, fields, width_source, options, record)) {
+        return false;
+      }
+      ++line_number;
+      line_begin = value_begin = at + 1;
+      column = 0;
+      label_ok = !layout.label_first;
+    }
+  }
+  // The file's last line when no '\n' ends it.
+  return line_begin == size || parse_line(parser, block, text.substr(line_begin), line_number,
+                                          line_number == 1, fields, width_source, options, record);
+}
+
 /// Parses `block.lines` with `parser` into `block` (cleared first). `fields` is the width
-/// every record must have (0: the first record's, which then sets it); `strict` makes every
-/// bad line fatal. Stops at the first fatal line.
+/// every record must have (0: the first record's, which then sets it); strict options make
+/// every bad line fatal. Stops at the first fatal line.
 inline void parse_block(RecordParser& parser, ParsedBlock& block, std::size_t& fields,
-                        const char* width_source, bool strict) {
+                        const char* width_source, const EncodeOptions& options) {
   block.clear();
   RawRecord record;
   const std::string_view text = block.lines.text;
-  const auto in_text = [&](std::string_view value) {
-    return value.data() >= text.data() && value.data() + value.size() <= text.data() + text.size();
-  };
-  for (std::size_t i = 0; i < block.lines.lines(); ++i) {
-    const std::size_t line_number = block.lines.first_line + i;
-    try {
-      if (!parser.parse(block.lines.line(i), record)) continue;
-      if (fields == 0) fields = record.values.size();
-      if (record.values.size() != fields)
-        throw wrong_width(fields, record.values.size(), width_source);
-    } catch (const BadLine& bad) {
-      if (strict || !bad.skippable()) {
-        block.fatal.emplace(line_number, bad.what());
-        return;
-      }
-      block.skipped.push_back({block.records, line_number, bad.field_count(), bad.what()});
-      continue;
-    }
-    if (block.records == 0) block.first_record_line = line_number;
-    if (block.columns.size() != fields) block.columns.resize(fields);
-    for (std::size_t f = 0; f < fields; ++f) {
-      const std::string_view value = record.values[f];
-      // A long value's key views it: where the parser built it, the view needs a copy.
-      const bool viewable = value.size() <= ValueKey::kInlineBytes || in_text(value);
-      block.columns[f].emplace_back(viewable ? value : block.kept.keep(value));
-    }
-    block.labels.push_back(record.label);
-    ++block.records;
+  // A NUL byte anywhere sends the block down the line-by-line path, which names its line.
+  if (const std::optional<SeparatedLayout> layout = parser.separated_layout();
+      layout && fields > 0 && parser.fields() == fields &&
+      std::memchr(text.data(), '\0', text.size()) == nullptr) {
+    scan_separated_block(parser, block, *layout, fields, width_source, options, record);
+    return;
+  }
+  std::size_t line_number = block.lines.first_line;
+  for (std::size_t begin = 0; begin < text.size(); ++line_number) {
+    std::size_t end = text.find('\n', begin);
+    const bool unterminated = end == std::string_view::npos;
+    if (unterminated) end = text.size();
+    if (!parse_line(parser, block, text.substr(begin, end - begin), line_number,
+                    unterminated && line_number == 1, fields, width_source, options, record))
+      return;
+    begin = end + 1;
   }
 }
 
@@ -252,7 +355,7 @@ std::size_t read_record_blocks(const std::string& path, const ParserFactory& fac
     // then its copies parse the rest of the batch in parallel.
     while (parsed < filled && !settled) {
       ParsedBlock& block = batch[parsed++];
-      detail::parse_block(*first_parser, block, fields, width_source, options.strict);
+      detail::parse_block(*first_parser, block, fields, width_source, options);
       if (block.records > 0 || block.fatal) {
         settled = true;
         if (std::unique_ptr<RecordParser> copy = first_parser->clone()) {
@@ -270,11 +373,11 @@ std::size_t read_record_blocks(const std::string& path, const ParserFactory& fac
       if (parsers.empty() || batch_bytes < kParallelParseBytes) {
         RecordParser& parser = parsers.empty() ? *first_parser : *parsers[parsed];
         for (std::size_t b = parsed; b < filled; ++b)
-          detail::parse_block(parser, batch[b], fields, width_source, options.strict);
+          detail::parse_block(parser, batch[b], fields, width_source, options);
       } else {
         parallel_for(filled - parsed, 1, [&](std::size_t begin, std::size_t end) {
           for (std::size_t b = parsed + begin; b < parsed + end; ++b)
-            detail::parse_block(*parsers[b], batch[b], fields, width_source, options.strict);
+            detail::parse_block(*parsers[b], batch[b], fields, width_source, options);
         });
       }
     }

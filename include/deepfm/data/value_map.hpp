@@ -34,6 +34,9 @@ class ValueKey {
  public:
   static constexpr std::size_t kInlineBytes = 15;
 
+  /// Unset bytes (zero where value-initialised, as in a vector's resize): to be assigned.
+  ValueKey() noexcept = default;
+
   /// The key of `value`; a value longer than kInlineBytes is viewed, not copied.
   explicit ValueKey(std::string_view value) noexcept {
     std::memset(bytes_, 0, sizeof bytes_);
@@ -49,6 +52,28 @@ class ValueKey {
     }
   }
 
+  /// The key of the n <= kInlineBytes bytes at `data`, where 16 bytes are readable from
+  /// `data` on (the bytes past n are masked off): two fixed loads where the constructor
+  /// branches on the size, for a text scanner's values.
+  static ValueKey from_padded(const char* data, std::size_t n) noexcept {
+    if constexpr (std::endian::native != std::endian::little) {
+      return ValueKey(std::string_view(data, n));
+    } else {
+      std::uint64_t low = 0;
+      std::uint64_t high = 0;
+      std::memcpy(&low, data, 8);
+      std::memcpy(&high, data + 8, 8);
+      const std::uint64_t low_mask = n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+      const std::uint64_t high_mask = n > 8 ? (std::uint64_t{1} << (8 * (n - 8))) - 1 : 0;
+      low &= low_mask;
+      high = (high & high_mask) | (static_cast<std::uint64_t>(n) << 56);
+      ValueKey key;
+      std::memcpy(key.bytes_, &low, 8);
+      std::memcpy(key.bytes_ + 8, &high, 8);
+      return key;
+    }
+  }
+
   bool is_inline() const noexcept { return bytes_[kInlineBytes] != kExternal; }
   std::string_view view() const noexcept {
     if (is_inline()) return {reinterpret_cast<const char*>(bytes_), bytes_[kInlineBytes]};
@@ -58,6 +83,9 @@ class ValueKey {
     std::memcpy(&size, bytes_ + 8, 7);
     return {data, static_cast<std::size_t>(size)};
   }
+
+  /// The key's 16 bytes (a held value, zero-padded, then its size; or a view).
+  const unsigned char* bytes() const noexcept { return bytes_; }
 
   friend bool operator==(const ValueKey& a, const ValueKey& b) noexcept {
     std::uint64_t a_words[2];
@@ -100,12 +128,16 @@ class ValueKey {
   unsigned char bytes_[16];
 };
 
-/// XXH3 of a value's bytes, however its key holds them.
+/// XXH3 of a key: of its 16 bytes when it holds its value (one fixed-size path, where the
+/// value's own size picks among XXH3's branches), else of the value it views. Equal values
+/// hash alike either way: whether a key holds its value follows from the value's size.
 struct ValueKeyHash {
-  std::size_t operator()(const ValueKey& key) const noexcept { return (*this)(key.view()); }
-  std::size_t operator()(std::string_view value) const noexcept {
+  std::size_t operator()(const ValueKey& key) const noexcept {
+    if (key.is_inline()) return static_cast<std::size_t>(XXH3_64bits(key.bytes(), 16));
+    const std::string_view value = key.view();
     return static_cast<std::size_t>(XXH3_64bits(value.data(), value.size()));
   }
+  std::size_t operator()(std::string_view value) const noexcept { return (*this)(ValueKey(value)); }
 };
 
 /// Values to V. A key of a value longer than ValueKey::kInlineBytes views bytes the map's
