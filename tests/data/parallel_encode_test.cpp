@@ -75,10 +75,61 @@ Outcome encode(const deepfm::ReaderOptions& reader, const std::string& path, int
   return outcome;
 }
 
+/// encode's outcome from encode_training_rows (one read, spilled first-seen indices) instead
+/// of build_vocabulary and encode_rows, less the skipped-line callbacks (it takes none).
+Outcome encode_in_one_read(const deepfm::ReaderOptions& reader, const std::string& path,
+                           int threads, std::size_t block_bytes) {
+  const deepfm::ThreadCountScope scope(threads);
+  const deepfm::test::ScratchDir spill("one_read_spill");
+  deepfm::EncodeOptions options = reader.encode;
+  options.block_bytes = block_bytes;
+  Outcome outcome;
+  bool told = false;
+  try {
+    deepfm::EncodeReport report;
+    const deepfm::Vocabulary vocabulary = deepfm::encode_training_rows(
+        path, deepfm::make_parser_factory(reader), options, spill.path, report,
+        [&](const deepfm::Vocabulary& v) {
+          told = true;
+          outcome.field_dims = v.field_dims();
+        },
+        [&](std::span<const deepfm::FeatureId> ids, float label) {
+          REQUIRE(told);  // the vocabulary comes before the rows
+          outcome.ids.insert(outcome.ids.end(), ids.begin(), ids.end());
+          outcome.labels.push_back(label);
+        });
+    CHECK(vocabulary.field_dims() == outcome.field_dims);
+    for (std::size_t f = 0; f < vocabulary.fields(); ++f) {
+      const auto values = vocabulary.kept_values(f);
+      outcome.kept.emplace_back(values.begin(), values.end());
+    }
+    outcome.rows = report.rows;
+    outcome.skipped_lines = report.skipped_lines;
+    outcome.examples = report.skipped_examples;
+    outcome.first_record_line = report.first_record_line;
+    outcome.oov = report.oov_cells;
+    CHECK(report.total_cells == report.rows * vocabulary.fields());
+  } catch (const deepfm::Error& error) {
+    outcome.error = error.what();
+  }
+  CHECK(spill.entries() == 0);  // the spill file has no name
+  return outcome;
+}
+
 /// Encodes `path` on 1 thread in one block per line and in whole-file blocks, then on 2 and 3
-/// threads in blocks of several sizes, and requires every outcome to be the first's.
+/// threads in blocks of several sizes, and requires every outcome to be the first's; and the
+/// same of encode_training_rows, in one read.
 void require_same_everywhere(const deepfm::ReaderOptions& reader, const std::string& path) {
   const Outcome reference = encode(reader, path, 1, std::size_t{1} << 30);
+  for (const int threads : {1, 3})
+    for (const std::size_t block_bytes : {std::size_t{7}, std::size_t{1} << 30}) {
+      CAPTURE(threads, block_bytes);
+      Outcome outcome = encode_in_one_read(reader, path, threads, block_bytes);
+      outcome.skipped = reference.skipped;
+      CHECK(outcome.error == reference.error);
+      CHECK(outcome.examples == reference.examples);
+      CHECK(outcome == reference);
+    }
   for (const int threads : {1, 2, 3})
     for (const std::size_t block_bytes :
          {std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{4096}}) {
@@ -205,6 +256,30 @@ TEST_CASE("parallel encoding: the separator scanner reads what the line parser r
       CHECK(outcome.rows == expected.rows);
       CHECK(outcome.oov == expected.oov);
     }
+}
+
+TEST_CASE("encode_training_rows: one read gives the two passes' ids, rare values included",
+          "[data][encoder]") {
+  // Values from a long tail: many fall below min_count and take their field's default id,
+  // which the first-seen indices must map to as the second pass's lookups do.
+  const deepfm::test::ScratchDir dir("parallel_encode");
+  std::mt19937 random(9);
+  std::string text;
+  for (std::size_t r = 0; r < 600; ++r) {
+    text += random() % 2 == 0 ? "1" : "0";
+    for (std::size_t f = 0; f < 6; ++f)
+      text += "\tv" + std::to_string(random() % (1 + random() % (30 + 200 * f)));
+    text += "\n";
+  }
+  const std::string path = dir.write("tail.tsv", text).string();
+  for (const std::size_t min_count : {std::size_t{1}, std::size_t{3}, std::size_t{40}}) {
+    CAPTURE(min_count);
+    const deepfm::ReaderOptions reader = d2l_reader(min_count);
+    const Outcome two_passes = encode(reader, path, 1, std::size_t{1} << 30);
+    if (min_count > 1) CHECK(two_passes.oov > 0);
+    for (const int threads : {1, 2})
+      CHECK(encode_in_one_read(reader, path, threads, 256) == two_passes);
+  }
 }
 
 TEST_CASE("parallel encoding: d2l plain and gzip, skipped lines, CRLF, no final newline",

@@ -16,6 +16,8 @@
 /// there is one.
 
 #include <cstddef>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <span>
@@ -32,6 +34,7 @@
 #include "deepfm/data/line_reader.hpp"
 #include "deepfm/data/record.hpp"
 #include "deepfm/data/record_blocks.hpp"
+#include "deepfm/data/spill_file.hpp"
 #include "deepfm/data/vocabulary.hpp"
 
 namespace deepfm {
@@ -144,6 +147,96 @@ inline void encode_rows(const std::string& path, const Vocabulary& vocabulary,
       on_skipped);
   report.oov_cells = oov;
   report.total_cells = report.rows * fields;
+}
+
+/// Passes 1 and 2 over a training file in one read, as the dataset cache encodes it: each
+/// value is counted and, in place of its id, given its first-seen index in its field
+/// (VocabularyCounter); a block's indices and labels go to a spill file in `spill_folder`.
+/// Once the file is read the vocabulary is built and handed to `on_vocabulary`, and the
+/// spilled records to `on_row` with their ids: the rows, ids and report encode_rows gives
+/// after build_vocabulary, for half the parsing and lookups, and memory that follows the
+/// vocabulary (the spill takes the ids' size on disk). A hashing vocabulary needs no counts:
+/// its file is encoded by encode_rows alone. Returns the vocabulary.
+inline Vocabulary encode_training_rows(const std::string& path, const ParserFactory& factory,
+                                       const EncodeOptions& options,
+                                       const std::filesystem::path& spill_folder,
+                                       EncodeReport& report,
+                                       const std::function<void(const Vocabulary&)>& on_vocabulary,
+                                       const RowCallback& on_row) {
+  if (options.hash_buckets > 0) {
+    Vocabulary vocabulary = build_vocabulary(path, factory, options, report);
+    on_vocabulary(vocabulary);
+    encode_rows(path, vocabulary, factory, options, report, on_row);
+    return vocabulary;
+  }
+  report = {};
+  std::unique_ptr<VocabularyCounter> counter;
+  SpillFile spill(spill_folder);
+  const std::size_t fields = read_record_blocks(
+      path, factory, options, 0, "the first record", report,
+      [&](std::span<ParsedBlock> batch, std::size_t width) {
+        if (width == 0) return;  // no record yet (a header, bad lines)
+        if (!counter) counter = std::make_unique<VocabularyCounter>(width);
+        std::size_t records = 0;
+        for (ParsedBlock& block : batch) {
+          block.ids.resize(block.records * width);
+          records += block.records;
+        }
+        parallel_for(width, field_grain(records), [&](std::size_t begin, std::size_t end) {
+          for (std::size_t f = begin; f < end; ++f)
+            for (ParsedBlock& block : batch)
+              if (block.records > 0)
+                counter->add_column(f, block.columns[f].data(), block.records,
+                                    block.ids.data() + f * block.records);
+        });
+        // Every block of the batch is consumed, or the read ends in an error: the spill holds
+        // exactly the records the report counts.
+        for (const ParsedBlock& block : batch) {
+          if (block.records == 0) continue;
+          const std::uint64_t records_here = block.records;
+          spill.write(&records_here, sizeof records_here);
+          spill.write(block.ids.data(), block.ids.size() * sizeof(FeatureId));
+          spill.write(block.labels.data(), block.records * sizeof(float));
+        }
+      },
+      [](const ParsedBlock&, std::size_t) {});
+  std::vector<std::vector<FeatureId>> ids_by_first_seen;
+  Vocabulary vocabulary = counter->build(options.min_count, &ids_by_first_seen);
+  on_vocabulary(vocabulary);
+
+  std::vector<FeatureId> ids;
+  std::vector<float> labels;
+  std::vector<FeatureId> row(fields);
+  std::vector<std::size_t> oov_per_field(fields);
+  std::uint64_t records = 0;
+  while (spill.read(&records, sizeof records)) {
+    const auto rows = static_cast<std::size_t>(records);
+    ids.resize(rows * fields);
+    labels.resize(rows);
+    if (!spill.read(ids.data(), ids.size() * sizeof(FeatureId)) ||
+        !spill.read(labels.data(), rows * sizeof(float)))
+      throw InternalError("the encoder's spill file ended inside a block");
+    parallel_for(fields, field_grain(rows), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t f = begin; f < end; ++f) {
+        const FeatureId* to_id = ids_by_first_seen[f].data();
+        const FeatureId default_id = vocabulary.default_id(f);
+        FeatureId* column = ids.data() + f * rows;
+        std::size_t oov = 0;
+        for (std::size_t r = 0; r < rows; ++r) {
+          column[r] = to_id[column[r]];
+          oov += column[r] == default_id ? 1 : 0;
+        }
+        oov_per_field[f] += oov;
+      }
+    });
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t f = 0; f < fields; ++f) row[f] = ids[f * rows + r];
+      on_row(row, labels[r]);
+    }
+  }
+  for (const std::size_t oov : oov_per_field) report.oov_cells += oov;
+  report.total_cells = report.rows * fields;
+  return vocabulary;
 }
 
 /// Pass 2 into memory: encode_rows collecting the ids and labels.

@@ -242,9 +242,12 @@ class Vocabulary {
   std::size_t hash_buckets_ = 0;
 };
 
-/// Pass 1 of a counted vocabulary: how often each value occurs per field. Memory grows with
-/// the number of distinct values, never with the number of records: a slot in its field's flat
-/// map for each distinct value (and its bytes in an arena when they do not fit the key).
+/// Pass 1 of a counted vocabulary: how often each value occurs per field, and the order in
+/// which each field first saw its values (a value's first-seen index, which a one-read encode
+/// keeps in place of its id until the vocabulary is known). Memory grows with the number of
+/// distinct values, never with the number of records: a slot in its field's flat map for each
+/// distinct value (and its bytes in an arena when they do not fit the key). Counts saturate at
+/// 2^32 - 1, which only a min_count above that could tell apart.
 class VocabularyCounter {
  public:
   /// Counts for `fields` fields.
@@ -259,21 +262,32 @@ class VocabularyCounter {
     }
   }
 
-  /// Counts field f's values of `rows` records, given as keys (a ParsedBlock's column).
-  /// Fields are independent: threads may count different fields at once. The next keys'
-  /// slots are fetched a few lookups ahead.
-  void add_column(std::size_t field, const ValueKey* keys, std::size_t rows) {
-    ValueMap<std::uint64_t>& counts = counts_[field];
+  /// Counts field f's values of `rows` records, given as keys (a ParsedBlock's column), and
+  /// when `first_seen` is given writes each value's first-seen index there. Fields are
+  /// independent: threads may count different fields at once. The next keys' slots are
+  /// fetched a few lookups ahead.
+  void add_column(std::size_t field, const ValueKey* keys, std::size_t rows,
+                  FeatureId* first_seen = nullptr) {
+    ValueMap<Entry>& counts = counts_[field];
     for (std::size_t r = 0; r < rows; ++r) {
       if (r + kPrefetchAhead < rows) prefetch_value(counts, keys[r + kPrefetchAhead]);
       const ValueKey& key = keys[r];
+      FeatureId index = 0;
       const auto found = counts.find(key);
       if (found != counts.end()) {
-        ++found->second;
+        Entry& entry = found->second;
+        entry.count += entry.count < kMaxCount ? 1 : 0;
+        index = entry.first_seen;
       } else {
+        if (counts.size() > kMaxFirstSeen)
+          throw InvalidArgument("vocabulary: field " + std::to_string(field) +
+                                " has more than 2^32 distinct values (use --hash-buckets)");
+        index = static_cast<FeatureId>(counts.size());
         // A long value's key must view bytes that outlive the record: the arena's copy.
-        counts.emplace(key.is_inline() ? key : ValueKey(arenas_[field].keep(key.view())), 1);
+        counts.emplace(key.is_inline() ? key : ValueKey(arenas_[field].keep(key.view())),
+                       Entry{1, index});
       }
+      if (first_seen != nullptr) first_seen[r] = index;
     }
   }
 
@@ -283,17 +297,45 @@ class VocabularyCounter {
   std::size_t distinct(std::size_t field) const { return counts_.at(field).size(); }
 
   /// The vocabulary keeping the values seen at least `min_count` times (0 and 1 keep all).
-  Vocabulary build(std::size_t min_count) const {
+  /// With `ids_by_first_seen`, also each field's global ids in the order it first saw its
+  /// values: [f][i] is the id of field f's i-th new value (the field's default id when the
+  /// value is not kept), what turns first-seen indices into the ids encode_rows gives.
+  Vocabulary build(std::size_t min_count,
+                   std::vector<std::vector<FeatureId>>* ids_by_first_seen = nullptr) const {
     std::vector<std::vector<std::string>> kept(counts_.size());
+    if (ids_by_first_seen != nullptr) ids_by_first_seen->assign(counts_.size(), {});
+    std::size_t offset = 0;  // the field's first global id, as the vocabulary will have it
     for (std::size_t f = 0; f < counts_.size(); ++f) {
-      for (const auto& [key, count] : counts_[f])
-        if (count >= min_count) kept[f].emplace_back(key.view());
+      // One field's (value, first-seen index) pairs at a time: the peak stays near the kept
+      // strings' own size.
+      std::vector<std::pair<std::string_view, FeatureId>> order;
+      for (const auto& [key, entry] : counts_[f])
+        if (entry.count >= min_count) order.emplace_back(key.view(), entry.first_seen);
+      std::sort(order.begin(), order.end());  // values are distinct: by value alone
+      kept[f].reserve(order.size());
+      for (const auto& [value, first] : order) kept[f].emplace_back(value);
+      if (ids_by_first_seen != nullptr) {
+        // kept_f's i-th value has id offset + i; every other value the default, offset + |kept_f|
+        std::vector<FeatureId>& ids = (*ids_by_first_seen)[f];
+        ids.assign(counts_[f].size(), static_cast<FeatureId>(offset + order.size()));
+        for (std::size_t i = 0; i < order.size(); ++i)
+          ids[order[i].second] = static_cast<FeatureId>(offset + i);
+      }
+      offset += order.size() + 1;
     }
+    // Throws where the ids pass 32 bits (the only case in which those above wrapped).
     return Vocabulary::from_kept_values(std::move(kept), min_count);
   }
 
  private:
-  std::vector<ValueMap<std::uint64_t>> counts_;
+  struct Entry {
+    std::uint32_t count;
+    FeatureId first_seen;
+  };
+  static constexpr std::uint32_t kMaxCount = std::numeric_limits<std::uint32_t>::max();
+  static constexpr std::size_t kMaxFirstSeen = std::numeric_limits<FeatureId>::max();
+
+  std::vector<ValueMap<Entry>> counts_;
   /// Per field (threads count fields apart): the bytes of every distinct value too long for
   /// its key, once.
   std::vector<StringArena> arenas_;

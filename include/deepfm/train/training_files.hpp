@@ -74,21 +74,18 @@ inline std::optional<EncodeReport> load_report(const std::filesystem::path& entr
 
 }  // namespace detail
 
-/// Encodes `input` into the cache (or finds it there); the summary's report is the encode's,
-/// on a hit too. `vocabulary` is built on demand from the training file: a run whose entries all
-/// hit parses nothing.
-inline EncodedFile encode_into_cache(const ReaderOptions& reader, const std::string& input,
-                                     const std::string& key_options,
-                                     const std::function<const Vocabulary&()>& vocabulary,
+/// Writes a file's rows into a cache entry's writer (field dims first) and fills its report.
+using EntryEncoder = std::function<void(BinaryDatasetWriter& writer, EncodeReport& report)>;
+
+/// Encodes `input` into the cache with `encode_entry` (or finds it there); the summary's
+/// report is the encode's, on a hit too. A run whose entries all hit parses nothing.
+inline EncodedFile encode_into_cache(const std::string& input, const std::string& key_options,
+                                     const EntryEncoder& encode_entry,
                                      const std::filesystem::path& cache_dir) {
   EncodeReport report;
   bool encoded = false;
   const auto encode = [&](BinaryDatasetWriter& writer) {
-    const Vocabulary& vocab = vocabulary();
-    writer.set_field_dims(vocab.field_dims());
-    encode_rows(
-        input, vocab, make_parser_factory(reader, vocab.fields()), reader.encode, report,
-        [&](std::span<const FeatureId> ids, float label) { writer.append_row(ids, label); });
+    encode_entry(writer, report);
     encoded = true;
   };
   CachedDataset cached = encode_cached(input, key_options, cache_dir, encode);
@@ -124,12 +121,16 @@ class TrainingFiles {
         cache_dir_(std::move(cache_dir)),
         options_(canonical_string(reader_)) {}
 
-  /// Encodes (or finds) the training file; its vocabulary comes from the text on a miss and
-  /// from the entry's sidecar on a hit.
+  /// Encodes (or finds) the training file; its vocabulary comes from the text, in the same
+  /// read (encode_training_rows), on a miss and from the entry's sidecar on a hit.
   EncodedFile train() {
-    EncodedFile file = encode_into_cache(
-        reader_, train_path_, "train;" + options_,
-        [&]() -> const Vocabulary& { return vocabulary_from_text(); }, cache_dir_);
+    const EntryEncoder encode = [&](BinaryDatasetWriter& writer, EncodeReport& report) {
+      vocabulary_ = encode_training_rows(
+          train_path_, make_parser_factory(reader_), reader_.encode, cache_dir_, report,
+          [&](const Vocabulary& vocabulary) { writer.set_field_dims(vocabulary.field_dims()); },
+          [&](std::span<const FeatureId> ids, float label) { writer.append_row(ids, label); });
+    };
+    EncodedFile file = encode_into_cache(train_path_, "train;" + options_, encode, cache_dir_);
     const std::filesystem::path vocab_path = detail::sidecar(file.summary.entry, ".vocab");
     if (!vocabulary_) {
       try {
@@ -148,11 +149,18 @@ class TrainingFiles {
   /// Encodes (or finds) `path` with the training vocabulary; call train() first.
   EncodedFile other(const std::string& path) {
     const FileDigest digest = train_digest();
-    return encode_into_cache(
-        reader_, path,
-        "test;" + options_ + ";train=" + std::to_string(digest.hash) + ":" +
-            std::to_string(digest.bytes),
-        [&]() -> const Vocabulary& { return *vocabulary_; }, cache_dir_);
+    const EntryEncoder encode = [&](BinaryDatasetWriter& writer, EncodeReport& report) {
+      const Vocabulary& vocabulary = *vocabulary_;
+      writer.set_field_dims(vocabulary.field_dims());
+      encode_rows(path, vocabulary, make_parser_factory(reader_, vocabulary.fields()),
+                  reader_.encode, report, [&](std::span<const FeatureId> ids, float label) {
+                    writer.append_row(ids, label);
+                  });
+    };
+    return encode_into_cache(path,
+                             "test;" + options_ + ";train=" + std::to_string(digest.hash) + ":" +
+                                 std::to_string(digest.bytes),
+                             encode, cache_dir_);
   }
 
   const Vocabulary& vocabulary() const { return *vocabulary_; }
