@@ -7,6 +7,8 @@
 #   small:  its first 1M rows (197 MB)
 #   d2l:    34 fields x 26 values (few distinct, like d2l's data), 11M rows
 #   hashed: the worst case with --hash-buckets 100000 (no vocabulary)
+#   criteo: Criteo's raw format (13 integer, 26 hashed columns; `deepfm generate --format
+#           criteo`), 100 000 ids per field, 7M rows, 2.2 GB
 # Usage: benchmarks/encode_memory.sh [build-dir]   (default build/release; builds deepfm_cli)
 # QUICK=1 uses 1M-row files only. Needs ~6 GB of free disk in $WORK (a temporary folder).
 set -euo pipefail
@@ -60,3 +62,12 @@ run worst --hash-buckets 100000
 rm -f "$work/worst.csv" "$work/small.csv"
 generate d2l 26
 run d2l
+rm -f "$work/d2l.csv"
+criteo_parts=7
+[ "$rows" -gt 0 ] || criteo_parts=1
+for part in $(seq 1 "$criteo_parts"); do
+  "$deepfm" generate --format criteo --rows 1000000 --values-per-field 100000 --seed "$part" \
+    --out "$work/part.txt" >/dev/null
+  cat "$work/part.txt" >>"$work/criteo.csv" && rm "$work/part.txt"
+done
+run criteo --format criteo

@@ -1,9 +1,9 @@
 // The `deepfm` command-line tool: `train` trains DeepFM or FM and saves a .dfm model file;
-// `predict` and `eval` score files with one; `generate` writes synthetic d2l-format data;
-// `encode` reads CTR files into the binary dataset cache (a second run with the same input and
-// options finds the entry and parses nothing).
-// Exit codes: 0 success, 1 a data or I/O error, 2 a usage error (bad flags or options),
-// 3 (predict) some rows could not be scored: their output lines are empty.
+// `predict` and `eval` score files with one; `generate` writes synthetic d2l- or Criteo-format
+// data; `encode` reads CTR files into the binary dataset cache (a second run with the same input
+// and options finds the entry and parses nothing). Exit codes: 0 success, 1 a data or I/O error, 2
+// a usage error (bad flags or options), 3 (predict) some rows could not be scored: their output
+// lines are empty.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -32,6 +32,7 @@ struct GenerateOptions {
   std::uint64_t seed = 1;
   std::size_t fields = 9;
   std::size_t values_per_field = 10;
+  std::string format = "d2l";
   std::string out;
 };
 
@@ -39,9 +40,15 @@ int run_generate(const GenerateOptions& options) {
   deepfm::SyntheticConfig config;
   config.rows = options.rows;
   config.seed = options.seed;
-  config.field_dims = std::vector<std::size_t>(options.fields, options.values_per_field);
+  const bool criteo = options.format == "criteo";
+  config.field_dims = std::vector<std::size_t>(criteo ? deepfm::kCriteoFields : options.fields,
+                                               options.values_per_field);
   const deepfm::SyntheticData data = deepfm::generate_synthetic(config);
-  deepfm::write_synthetic_d2l(data, options.out);
+  if (criteo) {
+    deepfm::write_synthetic_criteo(data, options.out);
+  } else {
+    deepfm::write_synthetic_d2l(data, options.out);
+  }
   std::printf("wrote %zu rows x %zu fields to %s (seed %llu)\n", data.rows(), data.fields(),
               options.out.c_str(), static_cast<unsigned long long>(options.seed));
   std::printf("Bayes-optimal AUC on these rows: %.4f\n", data.bayes_auc);
@@ -195,14 +202,19 @@ int main(int argc, char** argv) {
       ->transform(deepfm_cli::whole_number(0, 4096));
 
   GenerateOptions generate;
-  CLI::App* generate_command =
-      app.add_subcommand("generate", "write synthetic d2l-format CTR data with a known model");
+  CLI::App* generate_command = app.add_subcommand(
+      "generate", "write synthetic CTR data with a known model (d2l or Criteo format)");
   generate_command->add_option("--rows", generate.rows, "rows to write")
       ->transform(deepfm_cli::whole_number(1, std::uint64_t{1} << 32));
   generate_command->add_option("--seed", generate.seed, "seed of the generating model and rows")
       ->transform(deepfm_cli::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
-  generate_command->add_option("--fields", generate.fields, "categorical fields")
+  generate_command->add_option("--fields", generate.fields, "categorical fields (d2l format)")
       ->transform(deepfm_cli::whole_number(1, 1000));
+  generate_command
+      ->add_option("--format", generate.format,
+                   "d2l, or criteo (Criteo's raw format: 13 integer and 26 hashed columns, "
+                   "id 0 of a field written as a missing value; --fields is then 39)")
+      ->check(deepfm_cli::one_of({"d2l", "criteo"}));
   generate_command
       ->add_option("--values-per-field", generate.values_per_field, "distinct values per field")
       ->transform(deepfm_cli::whole_number(1, std::uint64_t{1} << 24));

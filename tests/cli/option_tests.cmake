@@ -99,6 +99,16 @@ option_refused(generate_values_per_field_exponent
                ARGS ${opt_generate} --values-per-field 1e3)
 option_refused(generate_seed_word "--seed must be a whole number from 0 to 2\\^64-1, got abc"
                ARGS ${opt_generate} --seed abc)
+option_refused(generate_format_unknown "--format must be one of d2l or criteo, got avazu"
+               ARGS ${opt_generate} --format avazu)
+# A generated Criteo file is what `encode --format criteo` reads (39 fields).
+deepfm_cli_test(option_generate_criteo 0 ARGS generate --format criteo --rows 50
+                --out ${opt_dir}/criteo.txt STDOUT "^wrote 50 rows x 39 fields ")
+deepfm_cli_test(option_generate_criteo_encodes 0 ARGS encode --format criteo
+                --train ${opt_dir}/criteo.txt --cache-dir ${opt_dir}/criteo-cache --min-count 1
+                STDOUT "train: 50 rows, 39 fields")
+set_tests_properties(cli_option_generate_criteo_encodes PROPERTIES DEPENDS
+                     cli_option_generate_criteo)
 # Words: one of a list, spelled exactly.
 option_refused(model_unknown "--model must be one of deepfm or fm, got FM" ARGS ${opt_train} --model FM)
 option_refused(format_unknown

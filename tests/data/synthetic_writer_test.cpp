@@ -1,8 +1,10 @@
-// write_synthetic_d2l: the d2l text form of generated data, read back line by line.
+// write_synthetic_d2l and write_synthetic_criteo: the text forms of generated data, read back
+// line by line.
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <charconv>
+#include <deepfm/data/criteo_format.hpp>
 #include <deepfm/data/line_reader.hpp>
 #include <deepfm/data/synthetic_writer.hpp>
 #include <filesystem>
@@ -61,5 +63,61 @@ TEST_CASE("write_synthetic_d2l writes label then field-local ids, one row per li
   // Refuses a path it cannot create, with the path in the message.
   CHECK_THROWS_WITH(deepfm::write_synthetic_d2l(data, dir / "missing" / "x.csv"),
                     Catch::Contains("x.csv: cannot write"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("write_synthetic_criteo writes rows the Criteo reader reads back as written", "[data]") {
+  namespace fs = std::filesystem;
+  std::string name = "deepfm_writer_criteo_";
+  name += std::to_string(::getpid());
+  const fs::path dir = fs::temp_directory_path() / name;
+  fs::create_directories(dir);
+  const fs::path file = dir / "criteo.txt";
+  deepfm::SyntheticConfig config;
+  config.rows = 400;
+  config.field_dims = std::vector<std::size_t>(deepfm::kCriteoFields, 5);
+  config.seed = 4;
+  const deepfm::SyntheticData data = deepfm::generate_synthetic(config);
+  deepfm::write_synthetic_criteo(data, file);
+
+  deepfm::LineReader reader(file.string());
+  deepfm::CriteoParser parser;
+  deepfm::RawRecord record;
+  std::string_view line;
+  std::size_t row = 0;
+  std::size_t missing = 0;
+  std::vector<std::vector<std::string>> seen(deepfm::kCriteoFields, std::vector<std::string>(5));
+  while (reader.next(line)) {
+    REQUIRE(row < data.rows());
+    REQUIRE(split_tabs(line).size() == 40);
+    REQUIRE(parser.parse(line, record));
+    CHECK(record.label == data.labels[row]);
+    for (std::size_t f = 0; f < deepfm::kCriteoFields; ++f) {
+      const std::size_t local = data.ids[row * deepfm::kCriteoFields + f] - 5 * f;
+      const std::string value(record.values[f]);
+      if (local == 0) {
+        CHECK(value == "NULL");
+        ++missing;
+      } else if (f < deepfm::kCriteoIntegerFields) {
+        const auto integer = static_cast<long long>(local) - 3;
+        CHECK(value == deepfm::criteo_integer_category(std::to_string(integer)));
+      } else {
+        CHECK(value.size() == 8);
+        CHECK(value.find_first_not_of("0123456789abcdef") == std::string::npos);
+        // One id, one hex value, wherever it occurs; other ids of the field differ from it.
+        if (seen[f][local].empty()) seen[f][local] = value;
+        CHECK(seen[f][local] == value);
+        for (std::size_t other = 1; other < 5; ++other)
+          if (other != local && !seen[f][other].empty()) CHECK(seen[f][other] != value);
+      }
+    }
+    ++row;
+  }
+  CHECK(row == data.rows());
+  CHECK(missing > 0);
+
+  config.field_dims = {3, 3};
+  CHECK_THROWS_AS(deepfm::write_synthetic_criteo(deepfm::generate_synthetic(config), file),
+                  deepfm::InvalidArgument);
   fs::remove_all(dir);
 }
