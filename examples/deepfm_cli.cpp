@@ -61,13 +61,37 @@ struct EncodeCommand {
   deepfm_cli::ReaderFlags flags;
   bool json = false;
   int threads = 0;
+  std::uint64_t max_memory = 0;  ///< as train's: 0 the default limit
 };
+
+/// Says, before reading, what the encode will hold and where it stops: the blocks, and the
+/// vocabulary per distinct value (no file says how many it holds before it is read).
+void announce_encode_memory(const deepfm::EncodeOptions& options, const std::string& source) {
+  const auto threads = static_cast<std::size_t>(deepfm::max_threads());
+  std::string line =
+      "memory: blocks about " + deepfm::human_bytes(deepfm::batch_memory_bytes(options, threads));
+  if (options.hash_buckets > 0) {
+    line += ", no vocabulary (--hash-buckets)";
+  } else {
+    line += ", the vocabulary about " +
+            std::to_string(deepfm::VocabularyCounter::peak_bytes_per_value()) +
+            " bytes a distinct value";
+    if (options.max_memory > 0 && options.max_memory != deepfm_cli::kNoMemoryLimit)
+      line += "; stops past " + deepfm::human_bytes(options.max_memory) + " (" + source + ")";
+  }
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
 
 int run_encode(const EncodeCommand& command) {
   using deepfm_cli::json_list;
   if (command.threads > 0) deepfm::set_max_threads(command.threads);
   const auto start = std::chrono::steady_clock::now();
-  deepfm::TrainingFiles files(command.flags.options(), command.train, command.flags.cache_folder());
+  deepfm::ReaderOptions reader = command.flags.options();
+  std::string limit_source;
+  reader.encode.max_memory = deepfm_cli::resolved_memory_limit(command.max_memory, limit_source);
+  announce_encode_memory(reader.encode, limit_source);
+  deepfm::TrainingFiles files(reader, command.train, command.flags.cache_folder());
   const deepfm::FileSummary train = files.train().summary;
   deepfm_cli::print_skipped_lines(train.report);
   std::optional<deepfm::FileSummary> test;
@@ -200,6 +224,14 @@ int main(int argc, char** argv) {
       ->add_option("--threads", encode.threads,
                    "threads (0: all cores, or OMP_NUM_THREADS); the result is the same for any")
       ->transform(deepfm_cli::whole_number(0, 4096));
+  encode_command
+      ->add_option("--max-memory", encode.max_memory,
+                   "stop counting once the vocabulary would need more memory than this: a size "
+                   "such as 8G or 512M (powers of 1024), or none for no limit (default: the "
+                   "smaller of the available memory and the cgroup's memory limit)")
+      ->type_name("SIZE")
+      ->transform(deepfm_cli::memory_limit())
+      ->default_str("");
 
   GenerateOptions generate;
   CLI::App* generate_command = app.add_subcommand(

@@ -378,6 +378,13 @@ struct TrainPlan {
   deepfm::TrainerOptions options;       // checkpoint_file: empty without --checkpoint-dir
 };
 
+/// The limit `--max-memory` sets (`flag`; 0: the default, the smaller of the available memory
+/// and the cgroup's limit; 0 back when neither is known), and in `source` where it comes from.
+inline std::uint64_t resolved_memory_limit(std::uint64_t flag, std::string& source) {
+  source = "--max-memory";
+  return flag > 0 ? flag : deepfm::default_memory_limit(&source);
+}
+
 /// Decides the run from the flags alone, so that a mistake in them costs no reading or writing.
 inline TrainPlan plan_training(TrainCommand c) {
   if (c.resume && c.checkpoint_dir.empty())
@@ -386,6 +393,8 @@ inline TrainPlan plan_training(TrainCommand c) {
     throw deepfm::InvalidArgument("--checkpoint-every needs --checkpoint-dir");
   TrainPlan plan;
   plan.reader = c.flags.options();
+  std::string limit_source;
+  plan.reader.encode.max_memory = resolved_memory_limit(c.max_memory, limit_source);
   plan.cache = c.flags.cache_folder();
   if (c.train.empty()) {
     if (plan.reader.format != deepfm::Format::d2l)
@@ -510,10 +519,8 @@ inline deepfm::MemoryEstimate estimate_memory(const TrainPlan& plan, const Prepa
 /// output; then describes the model and what it needs.
 inline void check_memory(const TrainPlan& plan, const PreparedRun& run) {
   const deepfm::MemoryEstimate memory = estimate_memory(plan, run);
-  std::string limit_source = "--max-memory";
-  const std::uint64_t limit = plan.flags.max_memory > 0
-                                  ? plan.flags.max_memory
-                                  : deepfm::default_memory_limit(&limit_source);
+  std::string limit_source;
+  const std::uint64_t limit = resolved_memory_limit(plan.flags.max_memory, limit_source);
   if (limit > 0 && memory.total() > limit)
     throw deepfm::Error(
         "the run needs about " + deepfm::human_bytes(memory.total()) + " (parameters " +

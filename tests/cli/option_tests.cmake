@@ -151,8 +151,16 @@ deepfm_cli_test(option_max_memory_none 0 ARGS ${opt_memory_run} --max-memory non
 deepfm_cli_test(option_max_memory_in_kib 1 ARGS ${opt_memory_run} --max-memory 1K
                 STDERR "^deepfm: error: the run needs about [^\n]* but --max-memory allows 1 kB. "
                 NOT_STDOUT "epoch")
-set_tests_properties(cli_option_max_memory_none cli_option_max_memory_in_kib PROPERTIES
+# The encode's own limit: counting stops with the figures (a cold cache of its own).
+deepfm_cli_test(option_max_memory_stops_encode 1 ARGS encode --train ${cli_dir}/generated.csv
+                --cache-dir ${opt_dir}/cold-cache --max-memory 1M
+                STDOUT "^memory: blocks about [^\n]+ bytes a distinct value. stops past 1.0 MB \\(--max-memory\\)\n$"
+                STDERR "generated.csv: the vocabulary outgrows the memory limit of 1.0 MB \\(--max-memory\\): [0-9]+ distinct values in the first [0-9]+ records need about ")
+set_tests_properties(cli_option_max_memory_none cli_option_max_memory_in_kib
+                     cli_option_max_memory_stops_encode PROPERTIES
                      FIXTURES_REQUIRED cli_generated RESOURCE_LOCK cli_options_cache)
+# Run on the entry `none` encoded: the training estimate is what refuses 1K, not the encode.
+set_tests_properties(cli_option_max_memory_in_kib PROPERTIES DEPENDS cli_option_max_memory_none)
 
 # ---- flags that need each other, refused before any file is read ----
 set(early_stop "--early-stop needs a validation set: give --valid FILE or --valid-fraction F")

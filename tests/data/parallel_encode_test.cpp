@@ -282,6 +282,38 @@ TEST_CASE("encode_training_rows: one read gives the two passes' ids, rare values
   }
 }
 
+TEST_CASE("EncodeOptions::max_memory stops counting once the vocabulary would outgrow it",
+          "[data][encoder]") {
+  // Every value distinct: the vocabulary grows with every block read.
+  const deepfm::test::ScratchDir dir("parallel_encode");
+  std::string text;
+  for (std::size_t r = 0; r < 20000; ++r) {
+    text += r % 2 == 0 ? "1" : "0";
+    for (std::size_t f = 0; f < 4; ++f) text += "\t" + std::to_string(r * 4 + f);
+    text += "\n";
+  }
+  const std::string path = dir.write("distinct.tsv", text).string();
+  deepfm::ReaderOptions reader = d2l_reader(1);
+  const Outcome unlimited = encode(reader, path, 2, 4096);
+  REQUIRE(unlimited.error.empty());
+  reader.encode.block_bytes = 4096;  // as the helpers below read
+  const std::uint64_t buffers = deepfm::batch_memory_bytes(reader.encode, 2);
+  // Room for the buffers and some values, not for 80 000 of them.
+  reader.encode.max_memory = buffers + 2'000'000;
+  for (const int threads : {1, 2}) {
+    CAPTURE(threads);
+    const std::string limit_error = "the vocabulary outgrows the memory limit of ";
+    CHECK(encode(reader, path, threads, 4096).error.find(limit_error) != std::string::npos);
+    const std::string one_read = encode_in_one_read(reader, path, threads, 4096).error;
+    CHECK(one_read.find(limit_error) != std::string::npos);
+    CHECK(one_read.find("distinct values in the first ") != std::string::npos);
+  }
+  // A limit it stays under changes nothing.
+  reader.encode.max_memory = buffers + 100'000'000;
+  CHECK(encode(reader, path, 2, 4096) == unlimited);
+  CHECK(encode_in_one_read(reader, path, 2, 4096) == unlimited);
+}
+
 TEST_CASE("parallel encoding: d2l plain and gzip, skipped lines, CRLF, no final newline",
           "[data][encoder]") {
   const deepfm::test::ScratchDir dir("parallel_encode");

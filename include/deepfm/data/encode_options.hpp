@@ -4,6 +4,7 @@
 /// rows and skipped lines to.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -31,6 +32,10 @@ struct EncodeOptions {
   std::size_t max_reported_lines = 5;                 ///< skipped lines quoted in the report
   /// Lines threads take at a time (record_blocks.hpp); it changes no result, only speed.
   std::size_t block_bytes = kLineBlockBytes;
+  /// > 0: counting stops with a DataError once the vocabulary and the encoder's buffers
+  /// would need more bytes than this (checked after each batch of blocks); no result changes
+  /// otherwise.
+  std::uint64_t max_memory = 0;
 };
 
 /// Makes a fresh parser; every pass over every file gets its own. A parser for a test or

@@ -36,6 +36,7 @@
 #include "deepfm/data/record_blocks.hpp"
 #include "deepfm/data/spill_file.hpp"
 #include "deepfm/data/vocabulary.hpp"
+#include "deepfm/report/human_format.hpp"
 
 namespace deepfm {
 
@@ -68,6 +69,25 @@ void read_first_records(const std::string& path, const ParserFactory& factory,
   if (report.rows == 0) no_records(path, report);
 }
 
+/// Stops a count that will need more memory than options.max_memory allows (its vocabulary at
+/// the peak of building it, from what is counted so far, and the pass's buffers), before it
+/// grows further: a DataError saying how far it got and what to do instead.
+inline void check_vocabulary_memory(const std::string& path, const VocabularyCounter& counter,
+                                    const EncodeOptions& options, std::size_t records_counted) {
+  if (options.max_memory == 0) return;
+  const auto threads = static_cast<std::size_t>(std::max(1, max_threads()));
+  const std::uint64_t needed = counter.peak_bytes() + batch_memory_bytes(options, threads);
+  if (needed <= options.max_memory) return;
+  std::size_t distinct = 0;
+  for (std::size_t f = 0; f < counter.fields(); ++f) distinct += counter.distinct(f);
+  throw DataError(path, 0,
+                  "the vocabulary outgrows the memory limit of " + human_bytes(options.max_memory) +
+                      " (--max-memory): " + std::to_string(distinct) +
+                      " distinct values in the first " + std::to_string(records_counted) +
+                      " records need about " + human_bytes(needed) +
+                      "; encode with --hash-buckets N (no vocabulary), or raise --max-memory");
+}
+
 }  // namespace detail
 
 /// Pass 1: the vocabulary of the training file `path`. When hashing (options.hash_buckets >
@@ -86,6 +106,7 @@ inline Vocabulary build_vocabulary(const std::string& path, const ParserFactory&
     return Vocabulary::hashing(fields, options.hash_buckets);
   }
   std::unique_ptr<VocabularyCounter> counter;
+  std::size_t counted = 0;
   read_record_blocks(
       path, factory, options, 0, "the first record", report,
       [&](std::span<ParsedBlock> batch, std::size_t fields) {
@@ -98,6 +119,8 @@ inline Vocabulary build_vocabulary(const std::string& path, const ParserFactory&
             for (const ParsedBlock& block : batch)
               if (block.records > 0) counter->add_column(f, block.columns[f].data(), block.records);
         });
+        counted += records;
+        detail::check_vocabulary_memory(path, *counter, options, counted);
       },
       [](const ParsedBlock&, std::size_t) {});
   return counter->build(options.min_count);
@@ -171,6 +194,7 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
   }
   report = {};
   std::unique_ptr<VocabularyCounter> counter;
+  std::size_t counted = 0;
   SpillFile spill(spill_folder);
   const std::size_t fields = read_record_blocks(
       path, factory, options, 0, "the first record", report,
@@ -189,6 +213,8 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
                 counter->add_column(f, block.columns[f].data(), block.records,
                                     block.ids.data() + f * block.records);
         });
+        counted += records;
+        detail::check_vocabulary_memory(path, *counter, options, counted);
         // Every block of the batch is consumed, or the read ends in an error: the spill holds
         // exactly the records the report counts.
         for (const ParsedBlock& block : batch) {

@@ -122,6 +122,22 @@ struct ParsedBlock {
 
 /// Blocks a batch of read_record_blocks holds at least.
 inline constexpr std::size_t kMinBatchBlocks = 8;
+/// Blocks in a batch of read_record_blocks on `threads` threads: every thread parses one or
+/// two while another is slow, and a pass that works field by field finds a field's table in
+/// cache for tens of thousands of rows.
+inline std::size_t batch_blocks(std::size_t threads) noexcept {
+  return std::max<std::size_t>(kMinBatchBlocks, 2 * threads);
+}
+
+/// About what a read_record_blocks pass holds besides what its `process` keeps: a batch of
+/// blocks, their text and their keys (16 bytes for a value of at least 2 bytes of text, its
+/// separator included), and the reader's buffer and a spill's (1 MiB each). A block passes
+/// its size by up to a line: files of long lines take more.
+inline std::uint64_t batch_memory_bytes(const EncodeOptions& options, std::size_t threads) {
+  return batch_blocks(threads) * std::uint64_t{options.block_bytes} * (1 + 16 / 2) +
+         (std::uint64_t{2} << 20);
+}
+
 /// Bytes of lines below which a batch is parsed on the calling thread alone.
 inline constexpr std::size_t kParallelParseBytes = std::size_t{64} << 10;
 
@@ -321,9 +337,7 @@ std::size_t read_record_blocks(const std::string& path, const ParserFactory& fac
   DEEPFM_ASSERT(first_parser != nullptr);
   LineBlockReader reader(path, options.max_line_bytes, options.block_bytes);
   const std::size_t threads = static_cast<std::size_t>(std::max(1, max_threads()));
-  // Blocks a batch: every thread parses one or two while another is slow, and a pass that
-  // works field by field finds a field's table in cache for tens of thousands of rows.
-  const std::size_t batch_size = std::max<std::size_t>(kMinBatchBlocks, 2 * threads);
+  const std::size_t batch_size = batch_blocks(threads);
   std::vector<ParsedBlock> batch(batch_size);
   std::vector<std::unique_ptr<RecordParser>> parsers;  // one a block, once the first is settled
   bool settled = false;  // the first parser has returned a record (or cannot be cloned)

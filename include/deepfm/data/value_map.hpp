@@ -145,6 +145,12 @@ struct ValueKeyHash {
 template <typename V>
 using ValueMap = absl::flat_hash_map<ValueKey, V, ValueKeyHash>;
 
+/// Bytes a ValueMap<V> of `capacity` slots holds: a slot and a control byte each.
+template <typename V>
+constexpr std::size_t value_map_bytes(std::size_t capacity) noexcept {
+  return capacity * (sizeof(typename ValueMap<V>::value_type) + 1);
+}
+
 /// Lookups ahead of the current one whose slots a column's loop fetches: enough to cover a
 /// miss to memory (~100 ns) with the lookups between.
 inline constexpr std::size_t kPrefetchAhead = 8;
@@ -181,6 +187,7 @@ class StringArena {
       blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
       next_ = blocks_.back().get();
       room_ = size;
+      allocated_ += size;
     }
     if (!value.empty()) std::memcpy(next_, value.data(), value.size());
     const std::string_view kept(next_, value.size());
@@ -189,9 +196,13 @@ class StringArena {
     return kept;
   }
 
+  /// Bytes of the blocks held.
+  std::size_t allocated_bytes() const noexcept { return allocated_; }
+
  private:
   static constexpr std::size_t kBlockBytes = std::size_t{1} << 20;
   std::vector<std::unique_ptr<char[]>> blocks_;
+  std::size_t allocated_ = 0;
   char* next_ = nullptr;
   std::size_t room_ = 0;
 };

@@ -296,6 +296,29 @@ class VocabularyCounter {
   /// Distinct values seen in field f.
   std::size_t distinct(std::size_t field) const { return counts_.at(field).size(); }
 
+  /// About what a distinct value costs at build()'s peak, held in place (up to 15 bytes): a
+  /// count slot at a typical load, a kept string, an index slot and a first-seen id.
+  static constexpr std::size_t peak_bytes_per_value() noexcept {
+    return value_map_bytes<Entry>(2) + sizeof(std::string) + sizeof(FeatureId) +
+           value_map_bytes<FeatureId>(2);
+  }
+
+  /// The memory build() will have reached when done, from what is counted so far: the counts
+  /// (their maps' slots and the long values' bytes) and, beside them, the vocabulary it builds
+  /// if every value is kept (a string, a slot of the index and a first-seen id each; long
+  /// values' bytes again). What the encoder checks against its limit as it reads.
+  std::uint64_t peak_bytes() const noexcept {
+    std::uint64_t bytes = 0;
+    for (std::size_t f = 0; f < counts_.size(); ++f) {
+      const std::size_t distinct = counts_[f].size();
+      bytes += value_map_bytes<Entry>(counts_[f].capacity()) + 2 * arenas_[f].allocated_bytes();
+      // The index reserves for every kept value: a power-of-two capacity up to twice that.
+      bytes += distinct * (sizeof(std::string) + sizeof(FeatureId)) +
+               value_map_bytes<FeatureId>(2 * distinct);
+    }
+    return bytes;
+  }
+
   /// The vocabulary keeping the values seen at least `min_count` times (0 and 1 keep all).
   /// With `ids_by_first_seen`, also each field's global ids in the order it first saw its
   /// values: [f][i] is the id of field f's i-th new value (the field's default id when the
