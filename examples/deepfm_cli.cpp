@@ -92,11 +92,14 @@ int run_encode(const EncodeCommand& command) {
   reader.encode.max_memory = deepfm_cli::resolved_memory_limit(command.max_memory, limit_source);
   announce_encode_memory(reader.encode, limit_source);
   deepfm::TrainingFiles files(reader, command.train, command.flags.cache_folder());
+  deepfm_cli::EncodeProgress progress(files);
   const deepfm::FileSummary train = files.train().summary;
+  progress.done();
   deepfm_cli::print_skipped_lines(train.report);
   std::optional<deepfm::FileSummary> test;
   if (!command.test.empty()) {
     test = files.other(command.test).summary;
+    progress.done();
     deepfm_cli::print_skipped_lines(test->report);
   }
   const double seconds =

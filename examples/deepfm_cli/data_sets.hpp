@@ -12,6 +12,7 @@
 #include <deepfm/data/encode_report.hpp>
 #include <deepfm/data/line_reader.hpp>
 #include <deepfm/data/reader_options.hpp>
+#include <deepfm/report/progress.hpp>
 #include <deepfm/train/training_files.hpp>
 #include <filesystem>
 #include <limits>
@@ -73,6 +74,26 @@ inline void add_reader_flags(CLI::App* command, ReaderFlags& flags) {
 
 /// Prints the skipped lines of one file on stderr (every command that reads data): the first
 /// few, then the total, escaped.
+/// While alive, a terminal bar of each file `files` reads (deepfm::FileProgress on stdout).
+/// Call done() before printing about a file: it clears the bar.
+class EncodeProgress {
+ public:
+  explicit EncodeProgress(deepfm::TrainingFiles& files) : files_(files), progress_(stdout) {
+    files_.set_progress([this](const std::string& path, std::uint64_t done, std::uint64_t total) {
+      progress_.update(deepfm::printable_text(path), done, total);
+    });
+  }
+  EncodeProgress(const EncodeProgress&) = delete;
+  EncodeProgress& operator=(const EncodeProgress&) = delete;
+  ~EncodeProgress() { files_.set_progress({}); }
+
+  void done() { progress_.finish(); }
+
+ private:
+  deepfm::TrainingFiles& files_;
+  deepfm::FileProgress progress_;
+};
+
 inline void print_skipped_lines(const deepfm::EncodeReport& report) {
   if (report.skipped_lines == 0) return;
   for (const std::string& example : report.skipped_examples)

@@ -439,17 +439,21 @@ struct PreparedRun {
 /// file that lost too many lines.
 inline void encode_data_files(const TrainPlan& plan, PreparedRun& run) {
   const TrainCommand& c = plan.flags;
+  EncodeProgress progress(run.files);
   run.train_file = run.files.train();
+  progress.done();
   print_skipped_lines(run.train_file.summary.report);
   std::printf("train: %zu rows from %s (%s)\n", run.train_file.summary.rows,
               deepfm::printable_text(c.train).c_str(),
               run.train_file.summary.cache_hit ? "cache hit" : "encoded");
   if (!c.valid.empty()) {
     run.valid_file = run.files.other(c.valid);
+    progress.done();
     print_skipped_lines(run.valid_file->summary.report);
   }
   if (!c.test.empty()) {
     run.test_file = run.files.other(c.test);
+    progress.done();
     print_skipped_lines(run.test_file->summary.report);
   }
   if (c.allow_skips) return;

@@ -4,11 +4,13 @@
 // a file without a final newline, and next to a quoted CSV field a newline cut.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <deepfm/core/parallel_for.hpp>
 #include <deepfm/data/encoder.hpp>
 #include <deepfm/data/line_reader.hpp>
 #include <deepfm/data/reader_options.hpp>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -312,6 +314,36 @@ TEST_CASE("EncodeOptions::max_memory stops counting once the vocabulary would ou
   reader.encode.max_memory = buffers + 100'000'000;
   CHECK(encode(reader, path, 2, 4096) == unlimited);
   CHECK(encode_in_one_read(reader, path, 2, 4096) == unlimited);
+}
+
+TEST_CASE("EncodeOptions::on_progress hears each read move through its file to the end",
+          "[data][encoder]") {
+  const deepfm::test::ScratchDir dir("parallel_encode");
+  const std::string text =
+      lines(3000, d2l_line, [](std::size_t r) { return d2l_line(r) + "\textra"; });
+  for (const std::string& path :
+       {dir.write("plain.tsv", text).string(), dir.write_gzip("packed.tsv.gz", text).string()}) {
+    CAPTURE(path);
+    const std::uint64_t size = std::filesystem::file_size(path);
+    deepfm::ReaderOptions reader = d2l_reader(1);
+    reader.encode.block_bytes = 2000;
+    std::vector<std::uint64_t> done;
+    reader.encode.on_progress = [&](const std::string& read, std::uint64_t at,
+                                    std::uint64_t total) {
+      CHECK(read == path);
+      CHECK(total == size);
+      CHECK(at <= total);
+      done.push_back(at);
+    };
+    const deepfm::test::ScratchDir spill("progress_spill");
+    deepfm::EncodeReport report;
+    deepfm::encode_training_rows(
+        path, deepfm::make_parser_factory(reader), reader.encode, spill.path, report,
+        [](const deepfm::Vocabulary&) {}, [](std::span<const deepfm::FeatureId>, float) {});
+    REQUIRE(done.size() >= 2);
+    CHECK(std::is_sorted(done.begin(), done.end()));
+    CHECK(done.back() == size);
+  }
 }
 
 TEST_CASE("parallel encoding: d2l plain and gzip, skipped lines, CRLF, no final newline",

@@ -1,4 +1,5 @@
-// report/progress.hpp: a live bar on a terminal, one plain line per epoch elsewhere.
+// report/progress.hpp: a live bar on a terminal, one plain line per epoch elsewhere; and a
+// bar per file read, on a terminal only.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -184,4 +185,53 @@ TEST_CASE("ProgressReporter pads a shorter bar over a longer one", "[progress][r
 
 TEST_CASE("ProgressReporter rejects a null stream", "[progress][report]") {
   CHECK_THROWS_AS(deepfm::ProgressReporter(nullptr, false), deepfm::InvalidArgument);
+}
+
+TEST_CASE("file_progress_line shows bytes, rate and time left", "[progress][report]") {
+  CHECK(deepfm::file_progress_line("train.csv", 0, 200'000'000, 0, 0) ==
+        "train.csv [                    ]   0% 0 B of 200.0 MB");
+  // The rate from the bytes timed: 40 MB in 2 s, so 150 MB to go take 7.5 s (rounded to 8).
+  CHECK(deepfm::file_progress_line("train.csv", 50'000'000, 200'000'000, 40'000'000, 2) ==
+        "train.csv [=====>              ]  25% 50.0 MB of 200.0 MB 20.0 MB/s eta 0:08");
+}
+
+TEST_CASE("FileProgress draws a bar after a quiet second and clears it", "[progress][report]") {
+  CapturedFile out;
+  double now = 0;
+  deepfm::FileProgress progress(out.file.get(), true, [&] { return now; });
+  progress.update("a.csv", 100, 1000);  // the first report: 100 bytes before the clock
+  for (int i = 1; i <= 9; ++i) {        // the first second: a short read draws nothing
+    now = 0.1 * i;
+    progress.update("a.csv", 100 * static_cast<std::uint64_t>(i), 1000);
+  }
+  CHECK(out.text().empty());
+  for (int i = 0; i < 50; ++i) {  // then at most ten redraws a second: 1.0 s to 1.98 s
+    now = 1.0 + 0.02 * i;
+    progress.update("a.csv", 900, 1000);
+  }
+  const std::string bars = out.text();
+  CHECK(count(bars, '\r') >= 9);
+  CHECK(count(bars, '\r') <= 10);
+  // 800 bytes in the 1 s since the first report.
+  CHECK(bars.find("\ra.csv [==================> ]  90% 900 B of 1 kB 800 B/s eta 0:00") == 0);
+  CHECK(bars.find('\n') == std::string::npos);
+  progress.finish();
+  const std::string text = out.text();
+  CHECK(text.back() == '\r');  // blanked, the cursor back at the line's start
+  // A new file starts its own quiet second.
+  progress.update("b.csv", 0, 10);
+  now = 1.5;
+  progress.update("b.csv", 5, 10);
+  CHECK(out.text() == text);
+}
+
+TEST_CASE("FileProgress off a terminal writes nothing", "[progress][report]") {
+  CapturedFile out;
+  double now = 0;
+  deepfm::FileProgress progress(out.file.get(), false, [&] { return now; });
+  progress.update("a.csv", 0, 1000);
+  now = 5;
+  progress.update("a.csv", 500, 1000);
+  progress.finish();
+  CHECK(out.text().empty());
 }

@@ -23,6 +23,11 @@ namespace deepfm {
 /// file from 42 to 95 MB of peak RSS, 256 KiB blocks to 49 MB.
 inline constexpr std::size_t kLineBlockBytes = std::size_t{256} << 10;
 
+/// Hears how far a read of `path` has got: `done` of its `total` bytes as stored (compressed
+/// bytes for gzip). Called on the reading thread after each batch of blocks.
+using ProgressCallback =
+    std::function<void(const std::string& path, std::uint64_t done, std::uint64_t total)>;
+
 /// How files are read and encoded.
 struct EncodeOptions {
   std::size_t min_count = 4;     ///< values seen fewer times in training map to the default id
@@ -36,6 +41,7 @@ struct EncodeOptions {
   /// would need more bytes than this (checked after each batch of blocks); no result changes
   /// otherwise.
   std::uint64_t max_memory = 0;
+  ProgressCallback on_progress{};  ///< optional: the reads' progress (a terminal's bar)
 };
 
 /// Makes a fresh parser; every pass over every file gets its own. A parser for a test or

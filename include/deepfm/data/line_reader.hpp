@@ -98,6 +98,7 @@ class LineReader {
     const std::size_t file_size =
         error ? kChunkBytes
               : static_cast<std::size_t>(std::min<std::uintmax_t>(file_bytes, kChunkBytes));
+    input_bytes_ = error ? 0 : static_cast<std::uint64_t>(file_bytes);
     buffer_limit_ = std::max(kChunkBytes, max_line_bytes_ + 2);
     buffer_.resize(std::clamp(file_size + 2, kMinBufferBytes, buffer_limit_));  // may throw
     file_ = gzopen(path_.c_str(), "rb");  // nothing after this throws: the destructor closes it
@@ -174,6 +175,13 @@ class LineReader {
   /// 1-based number of the line `next` returned last (0 before the first).
   std::size_t line_number() const noexcept { return line_number_; }
   const std::string& path() const noexcept { return path_; }
+  /// The file's size as stored (0 where it cannot be told), and how much of it zlib has read
+  /// (compressed bytes for gzip; a buffer ahead of the lines returned).
+  std::uint64_t input_bytes() const noexcept { return input_bytes_; }
+  std::uint64_t input_offset() const noexcept {
+    const z_off_t offset = gzoffset(file_);
+    return offset < 0 ? 0 : static_cast<std::uint64_t>(offset);
+  }
   /// Bytes of (decompressed) text consumed so far.
   std::uint64_t bytes_read() const noexcept { return bytes_read_; }
 
@@ -248,6 +256,7 @@ class LineReader {
   bool eof_ = false;
   std::size_t line_number_ = 0;
   std::uint64_t bytes_read_ = 0;
+  std::uint64_t input_bytes_ = 0;
 };
 
 }  // namespace deepfm

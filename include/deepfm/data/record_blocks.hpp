@@ -72,6 +72,9 @@ class LineBlockReader {
   }
 
   const std::string& path() const noexcept { return reader_.path(); }
+  /// The file's stored size, and how much of it has been read (LineReader's).
+  std::uint64_t input_bytes() const noexcept { return reader_.input_bytes(); }
+  std::uint64_t input_offset() const noexcept { return reader_.input_offset(); }
 
  private:
   LineReader reader_;
@@ -405,6 +408,9 @@ std::size_t read_record_blocks(const std::string& path, const ParserFactory& fac
     process(std::span<ParsedBlock>(batch.data(), usable), fields);
     for (std::size_t b = 0; b < usable; ++b) consume(batch[b]);
     if (usable < filled) break;
+    if (options.on_progress)
+      options.on_progress(path, std::min(reader.input_offset(), reader.input_bytes()),
+                          reader.input_bytes());
   }
   if (report.rows == 0) detail::no_records(path, report);
   return fields;

@@ -8,13 +8,16 @@
 /// Non-finite numbers print as "nan"/"inf" here (these lines are for people; the JSON lines of
 /// json_writer.hpp are the machine-readable record).
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #if __has_include(<unistd.h>)
@@ -56,6 +59,56 @@ inline bool is_terminal(std::FILE* file) {
 #endif
 }
 
+/// `[=========>          ]  45%` for `done` of `total` (a total of 0 is complete; integer
+/// math keeps 99.9% from showing as 100%).
+inline std::string bar(std::uint64_t done, std::uint64_t total) {
+  constexpr std::uint64_t kWidth = 20;
+  if (done > total) done = total;
+  const std::uint64_t percent = total == 0 ? 100 : done * 100 / total;
+  const std::uint64_t filled = total == 0 ? kWidth : done * kWidth / total;
+  std::string text(kWidth, ' ');
+  for (std::uint64_t i = 0; i < filled; ++i) text[i] = '=';
+  if (done > 0 && filled < kWidth) text[filled] = '>';
+  std::string percent_text = std::to_string(percent);
+  percent_text.insert(0, 3 - percent_text.size(), ' ');
+  return "[" + text + "] " + percent_text + "%";
+}
+
+/// One line of a terminal redrawn in place with '\r': padding covers a longer previous line
+/// without relying on ANSI escape codes. Write errors are ignored (progress is best-effort).
+class TerminalLine {
+ public:
+  explicit TerminalLine(std::FILE* out) : out_(out) {}
+
+  void draw(const std::string& line) {
+    std::string text = "\r" + line;
+    if (line.size() < drawn_width_) text.append(drawn_width_ - line.size(), ' ');
+    drawn_width_ = line.size();
+    std::fputs(text.c_str(), out_);
+    std::fflush(out_);
+  }
+
+  /// Blanks the line drawn, if any, and leaves the cursor at its start.
+  void clear() {
+    if (drawn_width_ == 0) return;
+    const std::string blank = "\r" + std::string(drawn_width_, ' ') + "\r";
+    std::fputs(blank.c_str(), out_);
+    std::fflush(out_);
+    drawn_width_ = 0;
+  }
+
+ private:
+  std::FILE* out_;
+  std::size_t drawn_width_ = 0;
+};
+
+/// Seconds on a monotonic clock, from the call on.
+inline std::function<double()> steady_seconds() {
+  return [start = std::chrono::steady_clock::now()] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+}
+
 }  // namespace detail
 
 /// The summary of one epoch on one line, without a newline:
@@ -79,18 +132,7 @@ inline std::string progress_bar_line(std::size_t epoch, std::size_t total_epochs
                                      std::size_t steps, std::optional<double> samples_per_second,
                                      std::optional<double> loss,
                                      std::optional<double> eta_seconds) {
-  constexpr std::size_t kWidth = 20;
-  if (done > steps) done = steps;
-  // An epoch of no batches is complete; integer math keeps 99.9% from showing as 100%.
-  const std::size_t percent = steps == 0 ? 100 : done * 100 / steps;
-  const std::size_t filled = steps == 0 ? kWidth : done * kWidth / steps;
-  std::string bar(kWidth, ' ');
-  for (std::size_t i = 0; i < filled; ++i) bar[i] = '=';
-  if (done > 0 && filled < kWidth) bar[filled] = '>';
-  std::string percent_text = std::to_string(percent);
-  percent_text.insert(0, 3 - percent_text.size(), ' ');
-  std::string line =
-      detail::epoch_counter(epoch, total_epochs) + " [" + bar + "] " + percent_text + "%";
+  std::string line = detail::epoch_counter(epoch, total_epochs) + " " + detail::bar(done, steps);
   if (samples_per_second) line += " " + human_count(*samples_per_second) + " samples/s";
   if (loss) line += " loss " + fixed_text(*loss, 4);
   if (eta_seconds) line += " eta " + clock_duration(*eta_seconds);
@@ -114,7 +156,8 @@ class ProgressReporter {
                             Clock clock = {})
       : out_(out),
         terminal_(terminal ? *terminal : detail::is_terminal(out)),
-        clock_(clock ? std::move(clock) : steady_seconds()) {
+        clock_(clock ? std::move(clock) : detail::steady_seconds()),
+        line_(out) {
     if (out_ == nullptr) throw InvalidArgument("ProgressReporter: null output stream");
   }
 
@@ -161,29 +204,10 @@ class ProgressReporter {
   }
 
   /// Removes the bar, for a message that is not an epoch line (an interrupted run's).
-  void clear() {
-    if (drawn_width_ == 0) return;
-    const std::string blank = "\r" + std::string(drawn_width_, ' ') + "\r";
-    std::fputs(blank.c_str(), out_);
-    drawn_width_ = 0;
-  }
+  void clear() { line_.clear(); }
 
  private:
-  static Clock steady_seconds() {
-    return [start = std::chrono::steady_clock::now()] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    };
-  }
-
-  // Overwrites the bar in place; padding covers a longer previous bar without relying on
-  // ANSI escape codes.
-  void draw(const std::string& bar) {
-    std::string text = "\r" + bar;
-    if (bar.size() < drawn_width_) text.append(drawn_width_ - bar.size(), ' ');
-    drawn_width_ = bar.size();
-    std::fputs(text.c_str(), out_);
-    std::fflush(out_);
-  }
+  void draw(const std::string& bar) { line_.draw(bar); }
 
   std::FILE* out_;
   bool terminal_;
@@ -194,7 +218,77 @@ class ProgressReporter {
   std::size_t steps_at_begin_ = 0;
   double begin_time_ = 0;
   double last_draw_ = 0;
-  std::size_t drawn_width_ = 0;
+  detail::TerminalLine line_;
+};
+
+/// The bar of reading a file, without '\r' or newline:
+/// `train.csv [=========>          ]  45% 86.0 MB of 190.2 MB 120.3 MB/s eta 0:12`,
+/// the rate from `bytes_timed` bytes read in `seconds`. The rate and eta are left out until
+/// some time has passed and some bytes are read.
+inline std::string file_progress_line(std::string_view label, std::uint64_t done,
+                                      std::uint64_t total, std::uint64_t bytes_timed,
+                                      double seconds) {
+  std::string line = std::string(label) + " " + detail::bar(done, total) + " " + human_bytes(done) +
+                     " of " + human_bytes(total);
+  if (seconds > 0 && bytes_timed > 0) {
+    const double rate = static_cast<double>(bytes_timed) / seconds;
+    line += " " + human_bytes(static_cast<std::uint64_t>(rate)) + "/s";
+    if (total >= done) line += " eta " + clock_duration(static_cast<double>(total - done) / rate);
+  }
+  return line;
+}
+
+/// Progress of reading files: on a terminal, a bar per file once its read has taken a
+/// second, redrawn in place at most kRedrawsPerSecond times a second and cleared when the
+/// file is done; anywhere else nothing (the caller's summary lines are the record).
+class FileProgress {
+ public:
+  using Clock = std::function<double()>;
+  static constexpr double kRedrawsPerSecond = 10;
+  /// Reads shorter than this draw no bar.
+  static constexpr double kQuietSeconds = 1;
+
+  /// Reports to `out` (not owned); `terminal` overrides the isatty test, `clock` the clock.
+  explicit FileProgress(std::FILE* out, std::optional<bool> terminal = std::nullopt,
+                        Clock clock = {})
+      : terminal_(terminal ? *terminal : detail::is_terminal(out)),
+        clock_(clock ? std::move(clock) : detail::steady_seconds()),
+        line_(out) {
+    if (out == nullptr) throw InvalidArgument("FileProgress: null output stream");
+  }
+
+  /// Reading `label` has reached `done` of its `total` bytes; a new label starts a new read.
+  void update(std::string_view label, std::uint64_t done, std::uint64_t total) {
+    if (!terminal_) return;
+    const double now = clock_();
+    if (label != label_) {
+      line_.clear();
+      label_ = std::string(label);
+      begin_ = now;
+      done_at_begin_ = done;
+      last_draw_ = now;
+      return;
+    }
+    if (now - begin_ < kQuietSeconds || now - last_draw_ < 1.0 / kRedrawsPerSecond) return;
+    last_draw_ = now;
+    line_.draw(file_progress_line(label_, done, total, done - std::min(done, done_at_begin_),
+                                  now - begin_));
+  }
+
+  /// Clears the bar, for the lines that follow.
+  void finish() {
+    line_.clear();
+    label_.clear();
+  }
+
+ private:
+  bool terminal_;
+  Clock clock_;
+  detail::TerminalLine line_;
+  std::string label_;
+  double begin_ = 0;                 // when the read's first report came
+  std::uint64_t done_at_begin_ = 0;  // and how far it had got then
+  double last_draw_ = 0;
 };
 
 }  // namespace deepfm

@@ -165,6 +165,11 @@ class TrainingFiles {
 
   const Vocabulary& vocabulary() const { return *vocabulary_; }
 
+  /// Where the reads of the files encoded from now on report their progress (none: {}).
+  void set_progress(ProgressCallback on_progress) {
+    reader_.encode.on_progress = std::move(on_progress);
+  }
+
   /// The training file's content and the reader options: what a checkpoint must match.
   std::string fingerprint() {
     const FileDigest digest = train_digest();
