@@ -152,8 +152,9 @@ constexpr std::size_t value_map_bytes(std::size_t capacity) noexcept {
 }
 
 /// Lookups ahead of the current one whose slots a column's loop fetches: enough to cover a
-/// miss to memory (~100 ns) with the lookups between.
-inline constexpr std::size_t kPrefetchAhead = 8;
+/// miss to memory (~100 ns) with the lookups between. Measured on the worst case (34 tables
+/// of 3 MB): 16 beat 4, 8, 24, 32 and 48 (3.1 s against 3.4 s at 8 on one thread).
+inline constexpr std::size_t kPrefetchAhead = 16;
 
 /// Slots from which a map is worth prefetching: below, it stays in L2 and a prefetch would
 /// only cost its hash.

@@ -36,21 +36,31 @@
 
 namespace deepfm {
 
-/// FNV-1a 64 of the field index (8 bytes, little-endian) followed by the value's bytes.
-inline std::uint64_t hash_feature(std::size_t field, std::string_view value) noexcept {
+/// FNV-1a 64's state after the field index (8 bytes, little-endian): the same for every
+/// value of the field, so a column's values start from it.
+inline std::uint64_t hash_field_prefix(std::size_t field) noexcept {
   constexpr std::uint64_t kOffsetBasis = 14695981039346656037ull;
-  constexpr std::uint64_t kPrime = 1099511628211ull;
   std::uint64_t h = kOffsetBasis;
   const auto f = static_cast<std::uint64_t>(field);
   for (int byte = 0; byte < 8; ++byte) {
     h ^= (f >> (8 * byte)) & 0xffu;
-    h *= kPrime;
-  }
-  for (const char c : value) {
-    h ^= static_cast<unsigned char>(c);
-    h *= kPrime;
+    h *= 1099511628211ull;
   }
   return h;
+}
+
+/// FNV-1a 64 continued from state `h` over the value's bytes.
+inline std::uint64_t hash_value_from(std::uint64_t h, std::string_view value) noexcept {
+  for (const char c : value) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+/// FNV-1a 64 of the field index (8 bytes, little-endian) followed by the value's bytes.
+inline std::uint64_t hash_feature(std::size_t field, std::string_view value) noexcept {
+  return hash_value_from(hash_field_prefix(field), value);
 }
 
 /// Per-field vocabulary (or hashing scheme) turning (field, value) into a global FeatureId.
@@ -158,7 +168,11 @@ class Vocabulary {
   std::size_t encode_column(std::size_t field, const ValueKey* keys, std::size_t rows,
                             FeatureId* ids) const {
     if (hash_buckets_ > 0) {
-      for (std::size_t r = 0; r < rows; ++r) ids[r] = encode(field, keys[r].view());
+      const std::uint64_t prefix = hash_field_prefix(field);
+      const auto offset = static_cast<FeatureId>(offsets_[field]);
+      for (std::size_t r = 0; r < rows; ++r)
+        ids[r] = offset +
+                 static_cast<FeatureId>(hash_value_from(prefix, keys[r].view()) % hash_buckets_);
       return 0;
     }
     const ValueMap<FeatureId>& index = index_[field];
