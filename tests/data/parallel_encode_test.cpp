@@ -274,6 +274,16 @@ TEST_CASE("encode_training_rows: one read gives the two passes' ids, rare values
     text += "\n";
   }
   const std::string path = dir.write("tail.tsv", text).string();
+  // Fields whose spilled indices widen from 1 to 2 and 4 bytes part way through the file.
+  std::string wide;
+  for (std::size_t r = 0; r < 70000; ++r)
+    wide += "1\t" + std::to_string(r) + "\t" + std::to_string(r % 300) + "\n";
+  const std::string wide_path = dir.write("wide.tsv", wide).string();
+  for (const std::size_t min_count : {std::size_t{1}, std::size_t{2}}) {
+    const deepfm::ReaderOptions reader = d2l_reader(min_count);
+    CHECK(encode_in_one_read(reader, wide_path, 2, 4096) ==
+          encode(reader, wide_path, 1, std::size_t{1} << 30));
+  }
   for (const std::size_t min_count : {std::size_t{1}, std::size_t{3}, std::size_t{40}}) {
     CAPTURE(min_count);
     const deepfm::ReaderOptions reader = d2l_reader(min_count);

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -67,6 +68,48 @@ void read_first_records(const std::string& path, const ParserFactory& factory,
     if (!on_record(record)) return;
   }
   if (report.rows == 0) no_records(path, report);
+}
+
+/// Bytes a first-seen index takes in a spill when its field has `distinct` values: 1, 2 or 4.
+inline unsigned char index_bytes(std::size_t distinct) noexcept {
+  return distinct <= 256 ? 1 : distinct <= 65536 ? 2 : 4;
+}
+
+/// Writes a column of `rows` first-seen indices to `spill`, `width` bytes each (each fits).
+inline void spill_column(SpillFile& spill, const FeatureId* column, std::size_t rows,
+                         unsigned char width, std::vector<unsigned char>& scratch) {
+  if (width == 4) {
+    spill.write(column, rows * sizeof(FeatureId));
+    return;
+  }
+  scratch.resize(rows * width);
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (width == 1) {
+      scratch[r] = static_cast<unsigned char>(column[r]);
+    } else {
+      const auto index = static_cast<std::uint16_t>(column[r]);
+      std::memcpy(scratch.data() + 2 * r, &index, 2);
+    }
+  }
+  spill.write(scratch.data(), scratch.size());
+}
+
+/// Reads back a column spill_column wrote; false where the spill ends first.
+inline bool unspill_column(SpillFile& spill, FeatureId* column, std::size_t rows,
+                           unsigned char width, std::vector<unsigned char>& scratch) {
+  if (width == 4) return spill.read(column, rows * sizeof(FeatureId));
+  scratch.resize(rows * width);
+  if (!spill.read(scratch.data(), scratch.size())) return false;
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (width == 1) {
+      column[r] = scratch[r];
+    } else {
+      std::uint16_t index = 0;
+      std::memcpy(&index, scratch.data() + 2 * r, 2);
+      column[r] = index;
+    }
+  }
+  return true;
 }
 
 /// Stops a count that will need more memory than options.max_memory allows (its vocabulary at
@@ -174,12 +217,13 @@ inline void encode_rows(const std::string& path, const Vocabulary& vocabulary,
 
 /// Passes 1 and 2 over a training file in one read, as the dataset cache encodes it: each
 /// value is counted and, in place of its id, given its first-seen index in its field
-/// (VocabularyCounter); a block's indices and labels go to a spill file in `spill_folder`.
+/// (VocabularyCounter); a block's indices (1, 2 or 4 bytes each, as many as its field's
+/// distinct values need) and labels go to a spill file in `spill_folder`.
 /// Once the file is read the vocabulary is built and handed to `on_vocabulary`, and the
 /// spilled records to `on_row` with their ids: the rows, ids and report encode_rows gives
 /// after build_vocabulary, for half the parsing and lookups, and memory that follows the
-/// vocabulary (the spill takes the ids' size on disk). A hashing vocabulary needs no counts:
-/// its file is encoded by encode_rows alone. Returns the vocabulary.
+/// vocabulary (the spill takes at most the ids' size on disk). A hashing vocabulary needs no
+/// counts: its file is encoded by encode_rows alone. Returns the vocabulary.
 inline Vocabulary encode_training_rows(const std::string& path, const ParserFactory& factory,
                                        const EncodeOptions& options,
                                        const std::filesystem::path& spill_folder,
@@ -196,6 +240,8 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
   std::unique_ptr<VocabularyCounter> counter;
   std::size_t counted = 0;
   SpillFile spill(spill_folder);
+  std::vector<unsigned char> widths;   // bytes a spilled index takes, per field
+  std::vector<unsigned char> scratch;  // a narrowed column
   const std::size_t fields = read_record_blocks(
       path, factory, options, 0, "the first record", report,
       [&](std::span<ParsedBlock> batch, std::size_t width) {
@@ -217,11 +263,19 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
         detail::check_vocabulary_memory(path, *counter, options, counted);
         // Every block of the batch is consumed, or the read ends in an error: the spill holds
         // exactly the records the report counts.
+        // A field's indices in as few bytes as its distinct values so far need: a small field
+        // spills a byte a value, not four (more than its text for d2l-like data).
+        widths.resize(width);
+        for (std::size_t f = 0; f < width; ++f)
+          widths[f] = detail::index_bytes(counter->distinct(f));
         for (const ParsedBlock& block : batch) {
           if (block.records == 0) continue;
           const std::uint64_t records_here = block.records;
           spill.write(&records_here, sizeof records_here);
-          spill.write(block.ids.data(), block.ids.size() * sizeof(FeatureId));
+          spill.write(widths.data(), widths.size());
+          for (std::size_t f = 0; f < width; ++f)
+            detail::spill_column(spill, block.ids.data() + f * block.records, block.records,
+                                 widths[f], scratch);
           spill.write(block.labels.data(), block.records * sizeof(float));
         }
       },
@@ -239,8 +293,10 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
     const auto rows = static_cast<std::size_t>(records);
     ids.resize(rows * fields);
     labels.resize(rows);
-    if (!spill.read(ids.data(), ids.size() * sizeof(FeatureId)) ||
-        !spill.read(labels.data(), rows * sizeof(float)))
+    bool whole = spill.read(widths.data(), fields);
+    for (std::size_t f = 0; f < fields && whole; ++f)
+      whole = detail::unspill_column(spill, ids.data() + f * rows, rows, widths[f], scratch);
+    if (!whole || !spill.read(labels.data(), rows * sizeof(float)))
       throw InternalError("the encoder's spill file ended inside a block");
     parallel_for(fields, field_grain(rows), [&](std::size_t begin, std::size_t end) {
       for (std::size_t f = begin; f < end; ++f) {
