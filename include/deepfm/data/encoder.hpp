@@ -70,6 +70,27 @@ void read_first_records(const std::string& path, const ParserFactory& factory,
   if (report.rows == 0) no_records(path, report);
 }
 
+/// Counts a batch's values on every thread, a field's on one (its map is its own), and with
+/// `first_seen` writes each value's first-seen index into its block's ids ([fields x
+/// records]). Returns the batch's records.
+inline std::size_t count_batch(VocabularyCounter& counter, std::span<ParsedBlock> batch,
+                               bool first_seen) {
+  const std::size_t fields = counter.fields();
+  std::size_t records = 0;
+  for (ParsedBlock& block : batch) {
+    if (first_seen) block.ids.resize(block.records * fields);
+    records += block.records;
+  }
+  parallel_for(fields, field_grain(records), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t f = begin; f < end; ++f)
+      for (ParsedBlock& block : batch)
+        if (block.records > 0)
+          counter.add_column(f, block.columns[f].data(), block.records,
+                             first_seen ? block.ids.data() + f * block.records : nullptr);
+  });
+  return records;
+}
+
 /// Bytes a first-seen index takes in a spill when its field has `distinct` values: 1, 2 or 4.
 inline unsigned char index_bytes(std::size_t distinct) noexcept {
   return distinct <= 256 ? 1 : distinct <= 65536 ? 2 : 4;
@@ -155,14 +176,7 @@ inline Vocabulary build_vocabulary(const std::string& path, const ParserFactory&
       [&](std::span<ParsedBlock> batch, std::size_t fields) {
         if (fields == 0) return;  // no record yet (a header, bad lines)
         if (!counter) counter = std::make_unique<VocabularyCounter>(fields);
-        std::size_t records = 0;
-        for (const ParsedBlock& block : batch) records += block.records;
-        parallel_for(fields, field_grain(records), [&](std::size_t begin, std::size_t end) {
-          for (std::size_t f = begin; f < end; ++f)
-            for (const ParsedBlock& block : batch)
-              if (block.records > 0) counter->add_column(f, block.columns[f].data(), block.records);
-        });
-        counted += records;
+        counted += detail::count_batch(*counter, batch, false);
         detail::check_vocabulary_memory(path, *counter, options, counted);
       },
       [](const ParsedBlock&, std::size_t) {});
@@ -247,24 +261,12 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
       [&](std::span<ParsedBlock> batch, std::size_t width) {
         if (width == 0) return;  // no record yet (a header, bad lines)
         if (!counter) counter = std::make_unique<VocabularyCounter>(width);
-        std::size_t records = 0;
-        for (ParsedBlock& block : batch) {
-          block.ids.resize(block.records * width);
-          records += block.records;
-        }
-        parallel_for(width, field_grain(records), [&](std::size_t begin, std::size_t end) {
-          for (std::size_t f = begin; f < end; ++f)
-            for (ParsedBlock& block : batch)
-              if (block.records > 0)
-                counter->add_column(f, block.columns[f].data(), block.records,
-                                    block.ids.data() + f * block.records);
-        });
-        counted += records;
+        counted += detail::count_batch(*counter, batch, true);
         detail::check_vocabulary_memory(path, *counter, options, counted);
         // Every block of the batch is consumed, or the read ends in an error: the spill holds
-        // exactly the records the report counts.
-        // A field's indices in as few bytes as its distinct values so far need: a small field
-        // spills a byte a value, not four (more than its text for d2l-like data).
+        // exactly the records the report counts. A field's indices take as few bytes as its
+        // distinct values so far need: a byte a value for a small field, not four (more than
+        // its text for d2l-like data).
         widths.resize(width);
         for (std::size_t f = 0; f < width; ++f)
           widths[f] = detail::index_bytes(counter->distinct(f));
