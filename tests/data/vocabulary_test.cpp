@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <map>
 #include <deepfm/data/vocabulary.hpp>
 #include <string>
 #include <string_view>
@@ -106,6 +107,60 @@ TEST_CASE("VocabularyCounter counts distinct values per field", "[data]") {
   const auto vocabulary = counter.build(2);
   CHECK(kept(vocabulary, 0) == std::vector<std::string>{"a"});
   CHECK(kept(vocabulary, 1) == std::vector<std::string>{"z"});
+}
+
+TEST_CASE("VocabularyCounter::add_column counts as a plain count, in columns of any length",
+          "[data]") {
+  // Fields: few values (the recent-values path answers nearly all), a long-tailed one, one
+  // of long values (never held by the recent values), and one that outgrows the recent
+  // path's map size (its trial fails, then the map passes L2 and is prefetched).
+  std::uint64_t state = 12345;
+  const auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  const std::vector<std::size_t> lengths = {1, 255, 256, 257, 3000, 70000};
+  constexpr std::size_t kFields = 4;
+  std::vector<std::vector<std::string>> values(kFields);
+  for (const std::size_t length : lengths)
+    for (std::size_t r = 0; r < length; ++r) {
+      values[0].push_back(std::to_string(next() % 7));
+      const std::uint64_t skewed = next() % 1000;
+      values[1].push_back("t" + std::to_string(skewed * skewed % 997));
+      values[2].push_back("a long value of more than fifteen bytes #" + std::to_string(next() % 40));
+      values[3].push_back(std::to_string(next() % 50000));
+    }
+
+  deepfm::VocabularyCounter counter(kFields);
+  std::vector<std::map<std::string, std::size_t>> expected_counts(kFields);
+  for (std::size_t f = 0; f < kFields; ++f) {
+    std::map<std::string, deepfm::FeatureId> expected_first_seen;
+    std::size_t at = 0;
+    for (const std::size_t length : lengths) {
+      std::vector<deepfm::ValueKey> keys;
+      for (std::size_t r = 0; r < length; ++r) keys.emplace_back(values[f][at + r]);
+      std::vector<deepfm::FeatureId> first_seen(length);
+      counter.add_column(f, keys.data(), length, first_seen.data());
+      for (std::size_t r = 0; r < length; ++r) {
+        const std::string& value = values[f][at + r];
+        ++expected_counts[f][value];
+        const auto index = static_cast<deepfm::FeatureId>(expected_first_seen.size());
+        const deepfm::FeatureId expected = expected_first_seen.emplace(value, index).first->second;
+        if (first_seen[r] != expected) FAIL("field " << f << " row " << at + r << ": index");
+      }
+      at += length;
+    }
+    CHECK(counter.distinct(f) == expected_first_seen.size());
+  }
+  for (const std::size_t min_count : {1, 3, 50}) {
+    const deepfm::Vocabulary vocabulary = counter.build(min_count);
+    for (std::size_t f = 0; f < kFields; ++f) {
+      std::vector<std::string> expected;
+      for (const auto& [value, n] : expected_counts[f])
+        if (n >= min_count) expected.push_back(value);
+      CHECK(kept(vocabulary, f) == expected);
+    }
+  }
 }
 
 TEST_CASE("Vocabulary from kept values sorts them and refuses duplicates", "[data]") {

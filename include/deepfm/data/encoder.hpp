@@ -152,6 +152,33 @@ inline void check_vocabulary_memory(const std::string& path, const VocabularyCou
                       "; encode with --hash-buckets N (no vocabulary), or raise --max-memory");
 }
 
+/// Pass 1's counting over a read: the counter, made once the first record has set the width,
+/// and the records counted so far, checked against the memory limit after each batch.
+class BatchCounter {
+ public:
+  BatchCounter(const std::string& path, const EncodeOptions& options)
+      : path_(path), options_(options) {}
+
+  /// Counts `batch` (writing first-seen indices when asked); false while no record has set
+  /// the width (a header, bad lines), when there is nothing to count.
+  bool count(std::span<ParsedBlock> batch, std::size_t width, bool first_seen) {
+    if (width == 0) return false;
+    if (!counter_) counter_ = std::make_unique<VocabularyCounter>(width);
+    counted_ += count_batch(*counter_, batch, first_seen);
+    check_vocabulary_memory(path_, *counter_, options_, counted_);
+    return true;
+  }
+
+  /// The counts; only after a count() that returned true (a read finds a record or throws).
+  VocabularyCounter& counter() const noexcept { return *counter_; }
+
+ private:
+  const std::string& path_;
+  const EncodeOptions& options_;
+  std::unique_ptr<VocabularyCounter> counter_;
+  std::size_t counted_ = 0;
+};
+
 }  // namespace detail
 
 /// Pass 1: the vocabulary of the training file `path`. When hashing (options.hash_buckets >
@@ -169,18 +196,14 @@ inline Vocabulary build_vocabulary(const std::string& path, const ParserFactory&
     });
     return Vocabulary::hashing(fields, options.hash_buckets);
   }
-  std::unique_ptr<VocabularyCounter> counter;
-  std::size_t counted = 0;
+  detail::BatchCounter counting(path, options);
   read_record_blocks(
       path, factory, options, 0, "the first record", report,
       [&](std::span<ParsedBlock> batch, std::size_t fields) {
-        if (fields == 0) return;  // no record yet (a header, bad lines)
-        if (!counter) counter = std::make_unique<VocabularyCounter>(fields);
-        counted += detail::count_batch(*counter, batch, false);
-        detail::check_vocabulary_memory(path, *counter, options, counted);
+        counting.count(batch, fields, false);
       },
       [](const ParsedBlock&, std::size_t) {});
-  return counter->build(options.min_count);
+  return counting.counter().build(options.min_count);
 }
 
 /// Pass 2, streaming: encodes every record of `path` with `vocabulary` and hands each row to
@@ -251,25 +274,21 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
     return vocabulary;
   }
   report = {};
-  std::unique_ptr<VocabularyCounter> counter;
-  std::size_t counted = 0;
+  detail::BatchCounter counting(path, options);
   SpillFile spill(spill_folder);
   std::vector<unsigned char> widths;   // bytes a spilled index takes, per field
   std::vector<unsigned char> scratch;  // a narrowed column
   const std::size_t fields = read_record_blocks(
       path, factory, options, 0, "the first record", report,
       [&](std::span<ParsedBlock> batch, std::size_t width) {
-        if (width == 0) return;  // no record yet (a header, bad lines)
-        if (!counter) counter = std::make_unique<VocabularyCounter>(width);
-        counted += detail::count_batch(*counter, batch, true);
-        detail::check_vocabulary_memory(path, *counter, options, counted);
+        if (!counting.count(batch, width, true)) return;
         // Every block of the batch is consumed, or the read ends in an error: the spill holds
         // exactly the records the report counts. A field's indices take as few bytes as its
         // distinct values so far need: a byte a value for a small field, not four (more than
         // its text for d2l-like data).
         widths.resize(width);
         for (std::size_t f = 0; f < width; ++f)
-          widths[f] = detail::index_bytes(counter->distinct(f));
+          widths[f] = detail::index_bytes(counting.counter().distinct(f));
         for (const ParsedBlock& block : batch) {
           if (block.records == 0) continue;
           const std::uint64_t records_here = block.records;
@@ -283,7 +302,7 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
       },
       [](const ParsedBlock&, std::size_t) {});
   std::vector<std::vector<FeatureId>> ids_by_first_seen;
-  Vocabulary vocabulary = counter->build(options.min_count, &ids_by_first_seen);
+  Vocabulary vocabulary = counting.counter().build(options.min_count, &ids_by_first_seen);
   on_vocabulary(vocabulary);
 
   std::vector<FeatureId> ids;

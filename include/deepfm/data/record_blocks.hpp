@@ -43,6 +43,7 @@ namespace deepfm {
 struct LineBlock {
   std::string text;
   std::size_t first_line = 0;     ///< 1-based number of the first line
+  std::size_t line_count = 0;     ///< lines in `text` (the reader counted them)
   std::exception_ptr read_error;  ///< what reading the next line threw, if it did
 };
 
@@ -60,6 +61,7 @@ class LineBlockReader {
     block.text.clear();
     block.read_error = nullptr;
     block.first_line = reader_.line_number() + 1;
+    block.line_count = 0;
     if (done_) return false;
     try {
       if (!reader_.read_lines(block.text, block_bytes_) || block.text.size() < block_bytes_)
@@ -68,6 +70,7 @@ class LineBlockReader {
       block.read_error = std::current_exception();
       done_ = true;
     }
+    block.line_count = reader_.line_number() + 1 - block.first_line;
     return !block.text.empty() || block.read_error;
   }
 
@@ -115,9 +118,12 @@ struct ParsedBlock {
   }
 
   /// Room in `fields` columns for `rows` records; columns only grow, so a block's buffers
-  /// are set up once.
+  /// are set up once. The columns are always of one size (new ones are added empty, at the
+  /// back), so the last tells whether any must grow: a record's check is one comparison, not
+  /// a walk over tens of thousands of libffm fields.
   void reserve_records(std::size_t fields, std::size_t rows) {
     if (columns.size() != fields) columns.resize(fields);
+    if (columns.empty() || columns.back().size() >= rows) return;
     for (std::vector<ValueKey>& column : columns)
       if (column.size() < rows) column.resize(std::max(rows, 2 * column.size()));
   }
@@ -213,7 +219,7 @@ inline bool scan_separated_block(RecordParser& parser, ParsedBlock& block, Separ
   const std::size_t size = text.size();
   const std::size_t label_columns = layout.label_first ? 1 : 0;
   const std::size_t columns = fields + label_columns;
-  block.reserve_records(fields, count_newlines(text) + 1);
+  block.reserve_records(fields, block.lines.line_count);
   std::size_t line_number = block.lines.first_line;
   std::size_t line_begin = 0;
   std::size_t value_begin = 0;

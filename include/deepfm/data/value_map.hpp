@@ -74,6 +74,15 @@ class ValueKey {
     }
   }
 
+  /// A key equal to no value's (an empty cache slot's): held, so compared as 16 bytes, with
+  /// a size no value has.
+  static ValueKey unmatched() noexcept {
+    ValueKey key;
+    std::memset(key.bytes_, 0, sizeof key.bytes_);
+    key.bytes_[kInlineBytes] = kUnmatched;
+    return key;
+  }
+
   bool is_inline() const noexcept { return bytes_[kInlineBytes] != kExternal; }
   std::string_view view() const noexcept {
     if (is_inline()) return {reinterpret_cast<const char*>(bytes_), bytes_[kInlineBytes]};
@@ -99,6 +108,7 @@ class ValueKey {
 
  private:
   static constexpr unsigned char kExternal = 0xFF;
+  static constexpr unsigned char kUnmatched = 0xFE;
 
   /// bytes_[0, n) = data[0, n) for n <= 15, in fixed-size loads that read only those bytes
   /// (a memcpy of a variable size is a library call, a fifth of a lookup's time).

@@ -32,6 +32,7 @@
 
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/error.hpp"
+#include "deepfm/data/recent_values.hpp"
 #include "deepfm/data/value_map.hpp"
 
 namespace deepfm {
@@ -259,17 +260,18 @@ class Vocabulary {
 /// Pass 1 of a counted vocabulary: how often each value occurs per field, and the order in
 /// which each field first saw its values (a value's first-seen index, which a one-read encode
 /// keeps in place of its id until the vocabulary is known). Memory grows with the number of
-/// distinct values, never with the number of records: a slot in its field's flat map for each
-/// distinct value (and its bytes in an arena when they do not fit the key). Counts saturate at
-/// 2^32 - 1, which only a min_count above that could tell apart.
+/// distinct values, never with the number of records: per distinct value, a slot in its
+/// field's flat map (value to first-seen index), a count, and its bytes in an arena when they
+/// do not fit the key. Counts saturate at 2^32 - 1, which only a min_count above that could
+/// tell apart.
 class VocabularyCounter {
  public:
   /// Counts for `fields` fields.
-  explicit VocabularyCounter(std::size_t fields) : counts_(fields), arenas_(fields) {}
+  explicit VocabularyCounter(std::size_t fields) : fields_(fields) {}
 
   /// Counts one record's values (one per field; the size must be fields()).
   void add(std::span<const std::string_view> values) {
-    DEEPFM_ASSERT(values.size() == counts_.size());
+    DEEPFM_ASSERT(values.size() == fields_.size());
     for (std::size_t f = 0; f < values.size(); ++f) {
       const ValueKey key(values[f]);
       add_column(f, &key, 1);
@@ -278,37 +280,45 @@ class VocabularyCounter {
 
   /// Counts field f's values of `rows` records, given as keys (a ParsedBlock's column), and
   /// when `first_seen` is given writes each value's first-seen index there. Fields are
-  /// independent: threads may count different fields at once. The next keys' slots are
-  /// fetched a few lookups ahead.
+  /// independent: threads may count different fields at once. A long column whose field's
+  /// map fits in L2 is looked up through the field's recent values while they answer at least
+  /// a quarter of its first lookups; a larger map's slots are fetched a few lookups ahead.
   void add_column(std::size_t field, const ValueKey* keys, std::size_t rows,
                   FeatureId* first_seen = nullptr) {
-    ValueMap<Entry>& counts = counts_[field];
-    for (std::size_t r = 0; r < rows; ++r) {
-      if (r + kPrefetchAhead < rows) prefetch_value(counts, keys[r + kPrefetchAhead]);
-      const ValueKey& key = keys[r];
-      FeatureId index = 0;
-      const auto found = counts.find(key);
-      if (found != counts.end()) {
-        Entry& entry = found->second;
-        entry.count += entry.count < kMaxCount ? 1 : 0;
-        index = entry.first_seen;
-      } else {
-        if (counts.size() > kMaxFirstSeen)
-          throw InvalidArgument("vocabulary: field " + std::to_string(field) +
-                                " has more than 2^32 distinct values (use --hash-buckets)");
-        index = static_cast<FeatureId>(counts.size());
-        // A long value's key must view bytes that outlive the record: the arena's copy.
-        counts.emplace(key.is_inline() ? key : ValueKey(arenas_[field].keep(key.view())),
-                       Entry{1, index});
+    FieldCounts& counts = fields_[field];
+    std::size_t r = 0;
+    if (rows >= kRecentTrialRows && counts.values.capacity() < kPrefetchFromSlots) {
+      counts.recent.prepare();
+      std::size_t hits = 0;
+      for (; r < rows; ++r) {
+        if (r == kRecentTrialRows && hits * 4 < r) break;  // few repeats: the map alone
+        const ValueKey& key = keys[r];
+        RecentValues<RecentCount>::Slot& slot = counts.recent.slot(key);
+        FeatureId index = 0;
+        if (slot.key == key) {
+          index = slot.value.index;
+          ++slot.value.pending;
+          ++hits;
+        } else {
+          settle(field, slot);
+          index = count_in_map(field, key);
+          if (key.is_inline()) slot = {key, {index, 0}};
+        }
+        if (first_seen != nullptr) first_seen[r] = index;
       }
+      for (RecentValues<RecentCount>::Slot& slot : counts.recent.slots()) settle(field, slot);
+    }
+    for (; r < rows; ++r) {
+      if (r + kPrefetchAhead < rows) prefetch_value(counts.values, keys[r + kPrefetchAhead]);
+      const FeatureId index = count_in_map(field, keys[r]);
       if (first_seen != nullptr) first_seen[r] = index;
     }
   }
 
   /// Number of fields counted.
-  std::size_t fields() const noexcept { return counts_.size(); }
+  std::size_t fields() const noexcept { return fields_.size(); }
   /// Distinct values seen in field f.
-  std::size_t distinct(std::size_t field) const { return counts_.at(field).size(); }
+  std::size_t distinct(std::size_t field) const { return fields_.at(field).values.size(); }
 
   /// About what a distinct value costs at build()'s peak, held in place (up to 15 bytes): a
   /// count slot at a typical load, a kept string, an index slot and a first-seen id.
@@ -318,14 +328,15 @@ class VocabularyCounter {
   }
 
   /// The memory build() will have reached when done, from what is counted so far: the counts
-  /// (their maps' slots and the long values' bytes) and, beside them, the vocabulary it builds
-  /// if every value is kept (a string, a slot of the index and a first-seen id each; long
-  /// values' bytes again). What the encoder checks against its limit as it reads.
+  /// (their maps' slots, the long values' bytes, the recent values) and, beside them, the
+  /// vocabulary it builds if every value is kept (a string, a slot of the index and a first-seen id
+  /// each; long values' bytes again). What the encoder checks against its limit as it reads.
   std::uint64_t peak_bytes() const noexcept {
     std::uint64_t bytes = 0;
-    for (std::size_t f = 0; f < counts_.size(); ++f) {
-      const std::size_t distinct = counts_[f].size();
-      bytes += value_map_bytes<Entry>(counts_[f].capacity()) + 2 * arenas_[f].allocated_bytes();
+    for (const FieldCounts& counts : fields_) {
+      const std::size_t distinct = counts.values.size();
+      bytes += value_map_bytes<Entry>(counts.values.capacity()) +
+               2 * counts.arena.allocated_bytes() + counts.recent.bytes();
       // The index reserves for every kept value: a power-of-two capacity up to twice that.
       bytes += distinct * (sizeof(std::string) + sizeof(FeatureId)) +
                value_map_bytes<FeatureId>(2 * distinct);
@@ -339,14 +350,15 @@ class VocabularyCounter {
   /// value is not kept), what turns first-seen indices into the ids encode_rows gives.
   Vocabulary build(std::size_t min_count,
                    std::vector<std::vector<FeatureId>>* ids_by_first_seen = nullptr) const {
-    std::vector<std::vector<std::string>> kept(counts_.size());
-    if (ids_by_first_seen != nullptr) ids_by_first_seen->assign(counts_.size(), {});
+    std::vector<std::vector<std::string>> kept(fields_.size());
+    if (ids_by_first_seen != nullptr) ids_by_first_seen->assign(fields_.size(), {});
     std::size_t offset = 0;  // the field's first global id, as the vocabulary will have it
-    for (std::size_t f = 0; f < counts_.size(); ++f) {
+    for (std::size_t f = 0; f < fields_.size(); ++f) {
+      const FieldCounts& counts = fields_[f];
       // One field's (value, first-seen index) pairs at a time: the peak stays near the kept
       // strings' own size.
       std::vector<std::pair<std::string_view, FeatureId>> order;
-      for (const auto& [key, entry] : counts_[f])
+      for (const auto& [key, entry] : counts.values)
         if (entry.count >= min_count) order.emplace_back(key.view(), entry.first_seen);
       std::sort(order.begin(), order.end());  // values are distinct: by value alone
       kept[f].reserve(order.size());
@@ -354,7 +366,7 @@ class VocabularyCounter {
       if (ids_by_first_seen != nullptr) {
         // kept_f's i-th value has id offset + i; every other value the default, offset + |kept_f|
         std::vector<FeatureId>& ids = (*ids_by_first_seen)[f];
-        ids.assign(counts_[f].size(), static_cast<FeatureId>(offset + order.size()));
+        ids.assign(counts.values.size(), static_cast<FeatureId>(offset + order.size()));
         for (std::size_t i = 0; i < order.size(); ++i)
           ids[order[i].second] = static_cast<FeatureId>(offset + i);
       }
@@ -365,17 +377,60 @@ class VocabularyCounter {
   }
 
  private:
+  static constexpr std::uint32_t kMaxCount = std::numeric_limits<std::uint32_t>::max();
+  static constexpr std::size_t kMaxFirstSeen = std::numeric_limits<FeatureId>::max();
+  /// Lookups of a column after which its field's recent values must have answered a quarter.
+  static constexpr std::size_t kRecentTrialRows = 256;
+
   struct Entry {
     std::uint32_t count;
     FeatureId first_seen;
   };
-  static constexpr std::uint32_t kMaxCount = std::numeric_limits<std::uint32_t>::max();
-  static constexpr std::size_t kMaxFirstSeen = std::numeric_limits<FeatureId>::max();
+  /// A recent value's first-seen index, and its occurrences not yet added to its Entry.
+  struct RecentCount {
+    FeatureId index;
+    std::uint32_t pending;
+  };
 
-  std::vector<ValueMap<Entry>> counts_;
-  /// Per field (threads count fields apart): the bytes of every distinct value too long for
-  /// its key, once.
-  std::vector<StringArena> arenas_;
+  /// One field's counts (threads count fields apart).
+  struct FieldCounts {
+    ValueMap<Entry> values;            ///< each value's count and first-seen index
+    RecentValues<RecentCount> recent;  ///< the last values looked up, by slot
+    StringArena arena;  ///< the bytes of every distinct value too long for its key, once
+  };
+
+  static void add_count(Entry& entry, std::uint64_t occurrences) noexcept {
+    entry.count =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(entry.count + occurrences, kMaxCount));
+  }
+
+  /// One more occurrence of `key` in `field`; returns its first-seen index, a new one when
+  /// the field had not seen it.
+  FeatureId count_in_map(std::size_t field, const ValueKey& key) {
+    FieldCounts& counts = fields_[field];
+    const auto found = counts.values.find(key);
+    if (found != counts.values.end()) {
+      add_count(found->second, 1);
+      return found->second.first_seen;
+    }
+    if (counts.values.size() > kMaxFirstSeen)
+      throw InvalidArgument("vocabulary: field " + std::to_string(field) +
+                            " has more than 2^32 distinct values (use --hash-buckets)");
+    const auto index = static_cast<FeatureId>(counts.values.size());
+    // A long value's key must view bytes that outlive the record: the arena's copy.
+    counts.values.emplace(key.is_inline() ? key : ValueKey(counts.arena.keep(key.view())),
+                          Entry{1, index});
+    return index;
+  }
+
+  /// Adds a recent value's pending occurrences to its entry (a held slot's value is in the map).
+  void settle(std::size_t field, RecentValues<RecentCount>::Slot& slot) {
+    if (slot.value.pending == 0) return;
+    add_count(fields_[field].values.find(slot.key)->second, slot.value.pending);
+    slot.value.pending = 0;
+  }
+
+  std::vector<FieldCounts> fields_;
 };
 
 }  // namespace deepfm
