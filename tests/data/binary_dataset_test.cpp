@@ -113,6 +113,52 @@ TEST_CASE("binary dataset streams more rows than its write buffer", "[data]") {
   CHECK(same);
 }
 
+TEST_CASE("binary dataset append_rows writes what append_row does, and checks every row first",
+          "[data]") {
+  ScratchDir dir("runs");
+  const deepfm::EncodedDataset data = make_data(300000);  // runs past the 1 MiB buffer
+  const fs::path by_row = dir.path / "by_row.dfmd";
+  const fs::path by_run = dir.path / "by_run.dfmd";
+  {
+    deepfm::BinaryDatasetWriter writer(by_row, data.field_dims);
+    for (std::size_t r = 0; r < data.labels.size(); ++r)
+      writer.append_row(std::span(data.ids).subspan(4 * r, 4), data.labels[r]);
+    writer.finish();
+  }
+  {
+    deepfm::BinaryDatasetWriter writer(by_run, data.field_dims);
+    // Runs of 0, 1, a few and many rows, on every thread count the library uses.
+    std::size_t at = 0;
+    for (const std::size_t run : {0, 1, 7, 1000, 100000}) {
+      writer.append_rows(std::span(data.ids).subspan(4 * at, 4 * run),
+                         std::span(data.labels).subspan(at, run));
+      at += run;
+    }
+    writer.append_rows(std::span(data.ids).subspan(4 * at), std::span(data.labels).subspan(at));
+    CHECK(writer.rows() == data.labels.size());
+
+    // A bad id deep in a run: an error naming it, and nothing of the run written.
+    std::vector<deepfm::FeatureId> ids(data.ids.begin(), data.ids.begin() + 4 * 5000);
+    std::vector<float> labels(data.labels.begin(), data.labels.begin() + 5000);
+    ids[4 * 4321 + 2] = 3;  // field 2's ids are [8, 10)
+    try {
+      writer.append_rows(ids, labels);
+      FAIL("a bad id was written");
+    } catch (const deepfm::InvalidArgument& error) {
+      CHECK(std::string(error.what()) ==
+            "BinaryDatasetWriter: id 3 of field 2 is outside [8, 10)");
+    }
+    ids[4 * 4321 + 2] = 8;
+    labels[17] = 2.0f;
+    CHECK_THROWS_AS(writer.append_rows(ids, labels), deepfm::InvalidArgument);
+    CHECK_THROWS_AS(writer.append_rows(std::span(ids).first(7), std::span(labels).first(2)),
+                    deepfm::InvalidArgument);
+    CHECK(writer.rows() == data.labels.size());
+    writer.finish(deepfm::Durability::unsynced);
+  }
+  CHECK(read_all(by_row) == read_all(by_run));
+}
+
 TEST_CASE("binary dataset with zero rows is allowed", "[data]") {
   ScratchDir dir("empty");
   const fs::path file = dir.path / "empty.dfmd";

@@ -95,10 +95,11 @@ Outcome encode_in_one_read(const deepfm::ReaderOptions& reader, const std::strin
           told = true;
           outcome.field_dims = v.field_dims();
         },
-        [&](std::span<const deepfm::FeatureId> ids, float label) {
+        [&](std::span<const deepfm::FeatureId> ids, std::span<const float> labels) {
           REQUIRE(told);  // the vocabulary comes before the rows
+          REQUIRE(ids.size() == labels.size() * outcome.field_dims.size());
           outcome.ids.insert(outcome.ids.end(), ids.begin(), ids.end());
-          outcome.labels.push_back(label);
+          outcome.labels.insert(outcome.labels.end(), labels.begin(), labels.end());
         });
     CHECK(vocabulary.field_dims() == outcome.field_dims);
     for (std::size_t f = 0; f < vocabulary.fields(); ++f) {
@@ -349,7 +350,8 @@ TEST_CASE("EncodeOptions::on_progress hears each read move through its file to t
     deepfm::EncodeReport report;
     deepfm::encode_training_rows(
         path, deepfm::make_parser_factory(reader), reader.encode, spill.path, report,
-        [](const deepfm::Vocabulary&) {}, [](std::span<const deepfm::FeatureId>, float) {});
+        [](const deepfm::Vocabulary&) {},
+        [](std::span<const deepfm::FeatureId>, std::span<const float>) {});
     REQUIRE(done.size() >= 2);
     CHECK(std::is_sorted(done.begin(), done.end()));
     CHECK(done.back() == size);

@@ -20,6 +20,9 @@
 ///               place: ...")
 ///   7. fsync of the folder, so that the rename itself survives a crash; its failure is
 ///      ignored, since the target is already the complete new file
+/// A file that can be made again and is checked when read (a dataset cache entry, with its
+/// checksum) may skip steps 4 and 7 (Durability::unsynced): the rename is still atomic, but
+/// after a crash of the machine the target may be the old file, or the new one incomplete.
 /// Destroying the writer before the rename closes and removes the temporary; the target is
 /// untouched. A new file gets the permissions 0666 minus the umask (what open(2) gives, not
 /// mkstemp's 0600); a replaced file keeps its permission bits. A symbolic link as the target is
@@ -133,6 +136,9 @@ using FileErrorThrower = void (*)(const std::string& file, const std::string& wh
   throw ModelFileError(file, what);
 }
 
+/// Whether commit() waits for the bytes to reach the disk (fsync) before and after the rename.
+enum class Durability { synced, unsynced };
+
 /// Writes a file under a temporary name beside `target` and renames it into place on
 /// commit(); see the file comment for the steps and their errors.
 class AtomicFileWriter {
@@ -205,18 +211,19 @@ class AtomicFileWriter {
   /// The temporary's descriptor (read back, ftruncate); -1 once committed or discarded.
   int fd() const noexcept { return fd_; }
 
-  /// Flushes, fsyncs, closes, renames onto the target and fsyncs the folder. On failure the
-  /// target is untouched and the temporary is removed (now or by the destructor).
-  void commit() {
+  /// Flushes, fsyncs, closes, renames onto the target and fsyncs the folder (no fsync where
+  /// `durability` is unsynced). On failure the target is untouched and the temporary is
+  /// removed (now or by the destructor).
+  void commit(Durability durability = Durability::synced) {
     require_open("commit");
     flush();
     detail::fault_point("save:written");
-    sync_file();
+    if (durability == Durability::synced) sync_file();
     detail::fault_point("save:synced");
     close_file();
     rename_into_place();
     detail::fault_point("save:renamed");
-    sync_folder();
+    if (durability == Durability::synced) sync_folder();
   }
 
   /// Closes and removes the temporary unless committed; the writer is spent afterwards.

@@ -37,6 +37,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +53,7 @@
 #include "deepfm/core/atomic_file.hpp"
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/data/content_hash.hpp"
 #include "deepfm/data/encoded_dataset.hpp"
 
@@ -167,31 +169,43 @@ class BinaryDatasetWriter {
   /// its field's range; `label` is 0 or 1. Anything else is an InvalidArgument, and the row is
   /// not written.
   void append_row(std::span<const FeatureId> ids, float label) {
+    append_rows(ids, std::span<const float>(&label, 1));
+  }
+
+  /// Appends labels.size() samples, their ids row after row in `ids` (a row per label): as
+  /// many append_row calls, checked first, so that on an InvalidArgument none is written.
+  void append_rows(std::span<const FeatureId> ids, std::span<const float> labels) {
     if (finished_) throw InvalidArgument("BinaryDatasetWriter: append_row after finish()");
     if (field_dims_.empty())
       throw InvalidArgument("BinaryDatasetWriter: set_field_dims() before the first row");
-    if (ids.size() != field_dims_.size())
-      throw InvalidArgument("BinaryDatasetWriter: row has " + std::to_string(ids.size()) +
-                            " ids, expected " + std::to_string(field_dims_.size()));
-    if (!(label == 0.0f || label == 1.0f))
-      throw InvalidArgument("BinaryDatasetWriter: label must be 0 or 1, got " +
-                            std::to_string(label));
-    for (std::size_t f = 0; f < ids.size(); ++f) {
-      if (ids[f] < offsets_[f] || ids[f] - offsets_[f] >= field_dims_[f])
-        throw InvalidArgument("BinaryDatasetWriter: id " + std::to_string(ids[f]) + " of field " +
-                              std::to_string(f) + " is outside [" + std::to_string(offsets_[f]) +
-                              ", " + std::to_string(offsets_[f] + field_dims_[f]) + ")");
+    const std::size_t fields = field_dims_.size();
+    if (ids.size() != labels.size() * fields)
+      throw InvalidArgument(
+          "BinaryDatasetWriter: row has " +
+          std::to_string(labels.empty() ? ids.size() : ids.size() / labels.size()) +
+          " ids, expected " + std::to_string(fields));
+    for (const float label : labels)
+      if (!(label == 0.0f || label == 1.0f))
+        throw InvalidArgument("BinaryDatasetWriter: label must be 0 or 1, got " +
+                              std::to_string(label));
+    check_ids(ids);
+    if (ids.size() * sizeof(FeatureId) >= kBufferBytes) {  // a long run: straight to the file
+      flush_ids();
+      write_ids(ids.data(), ids.size() * sizeof(FeatureId));
+    } else {
+      ids_buffer_.insert(ids_buffer_.end(), ids.begin(), ids.end());
+      if (ids_buffer_.size() * sizeof(FeatureId) >= kBufferBytes) flush_ids();
     }
-    ids_buffer_.insert(ids_buffer_.end(), ids.begin(), ids.end());
-    labels_buffer_.push_back(label);
-    ++rows_;
-    if (ids_buffer_.size() * sizeof(FeatureId) >= kBufferBytes) flush_ids();
+    labels_buffer_.insert(labels_buffer_.end(), labels.begin(), labels.end());
+    rows_ += labels.size();
     if (labels_buffer_.size() * sizeof(float) >= kBufferBytes) flush_labels();
   }
 
   /// Completes the file: header, labels, checksum (one read-back pass over the file), fsync,
-  /// atomic rename onto the target, fsync of the folder. Afterwards the writer is spent.
-  void finish() {
+  /// atomic rename onto the target, fsync of the folder (no fsync where `durability` is
+  /// unsynced: a file that is made again when its checksum fails). Afterwards the writer is
+  /// spent.
+  void finish(Durability durability = Durability::synced) {
     if (finished_) throw InvalidArgument("BinaryDatasetWriter: finish() called twice");
     if (field_dims_.empty())
       throw InvalidArgument("BinaryDatasetWriter: set_field_dims() before finish()");
@@ -249,7 +263,7 @@ class BinaryDatasetWriter {
     file_.write_at(layout.checksum_offset, &checksum, 8);
     if (::ftruncate(file_.fd(), static_cast<off_t>(layout.file_bytes)) != 0)
       fail("cannot size the file: " + detail::errno_text());
-    file_.commit();
+    file_.commit(durability);
     finished_ = true;
   }
 
@@ -278,10 +292,43 @@ class BinaryDatasetWriter {
     return target;
   }
 
-  void flush_ids() {
-    const std::size_t bytes = ids_buffer_.size() * sizeof(FeatureId);
-    file_.write_at(ids_at_ + ids_bytes_, ids_buffer_.data(), bytes);
+  /// Throws where an id of `ids` (whole rows) lies outside its field's range. The rows are
+  /// checked on every thread (a pass over the ids, as long as the copy), the error is the
+  /// first in row order.
+  void check_ids(std::span<const FeatureId> ids) const {
+    const std::size_t fields = field_dims_.size();
+    const std::size_t rows = ids.size() / fields;
+    std::atomic<std::size_t> first_bad{rows};
+    parallel_for(rows, grain_for(fields * 2), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t r = begin; r < end; ++r) {
+        bool bad = false;
+        for (std::size_t f = 0; f < fields; ++f)
+          bad |= ids[r * fields + f] - offsets_[f] >= field_dims_[f];  // below wraps, too
+        if (bad) {
+          std::size_t seen = first_bad.load();
+          while (r < seen && !first_bad.compare_exchange_weak(seen, r)) {
+          }
+          return;
+        }
+      }
+    });
+    const std::size_t r = first_bad.load();
+    if (r == rows) return;
+    for (std::size_t f = 0; f < fields; ++f) {
+      const FeatureId id = ids[r * fields + f];
+      if (id < offsets_[f] || id - offsets_[f] >= field_dims_[f])
+        throw InvalidArgument("BinaryDatasetWriter: id " + std::to_string(id) + " of field " +
+                              std::to_string(f) + " is outside [" + std::to_string(offsets_[f]) +
+                              ", " + std::to_string(offsets_[f] + field_dims_[f]) + ")");
+    }
+  }
+
+  void write_ids(const FeatureId* ids, std::size_t bytes) {
+    file_.write_at(ids_at_ + ids_bytes_, ids, bytes);
     ids_bytes_ += bytes;
+  }
+  void flush_ids() {
+    write_ids(ids_buffer_.data(), ids_buffer_.size() * sizeof(FeatureId));
     ids_buffer_.clear();
   }
   void flush_labels() {

@@ -52,6 +52,11 @@ using ParserFactory = std::function<std::unique_ptr<RecordParser>()>;
 /// (0 for files without labels).
 using RowCallback = std::function<void(std::span<const FeatureId> ids, float label)>;
 
+/// Receives consecutive encoded rows: their global ids row by row (ids.size() / labels.size()
+/// a row, valid during the call only) and their labels.
+using RowsCallback =
+    std::function<void(std::span<const FeatureId> ids, std::span<const float> labels)>;
+
 /// Receives one skipped line: its 1-based line number and why it was skipped (the BadLine's
 /// message, without the file and line). Called between the rows, in file order.
 using SkippedLineCallback = std::function<void(std::size_t line, const std::string& message)>;

@@ -72,9 +72,12 @@ void read_first_records(const std::string& path, const ParserFactory& factory,
 
 /// Counts a batch's values on every thread, a field's on one (its map is its own), and with
 /// `first_seen` writes each value's first-seen index into its block's ids ([fields x
-/// records]). Returns the batch's records.
-inline std::size_t count_batch(VocabularyCounter& counter, std::span<ParsedBlock> batch,
-                               bool first_seen) {
+/// records]); then, on the same thread, calls `field_counted(f)` (while the field's indices
+/// are still in its cache). Returns the batch's records.
+template <typename FieldCounted = void (*)(std::size_t)>
+std::size_t count_batch(
+    VocabularyCounter& counter, std::span<ParsedBlock> batch, bool first_seen,
+    FieldCounted&& field_counted = [](std::size_t) {}) {
   const std::size_t fields = counter.fields();
   std::size_t records = 0;
   for (ParsedBlock& block : batch) {
@@ -82,11 +85,13 @@ inline std::size_t count_batch(VocabularyCounter& counter, std::span<ParsedBlock
     records += block.records;
   }
   parallel_for(fields, field_grain(records), [&](std::size_t begin, std::size_t end) {
-    for (std::size_t f = begin; f < end; ++f)
+    for (std::size_t f = begin; f < end; ++f) {
       for (ParsedBlock& block : batch)
         if (block.records > 0)
           counter.add_column(f, block.columns[f].data(), block.records,
                              first_seen ? block.ids.data() + f * block.records : nullptr);
+      field_counted(f);
+    }
   });
   return records;
 }
@@ -96,41 +101,46 @@ inline unsigned char index_bytes(std::size_t distinct) noexcept {
   return distinct <= 256 ? 1 : distinct <= 65536 ? 2 : 4;
 }
 
-/// Writes a column of `rows` first-seen indices to `spill`, `width` bytes each (each fits).
-inline void spill_column(SpillFile& spill, const FeatureId* column, std::size_t rows,
-                         unsigned char width, std::vector<unsigned char>& scratch) {
-  if (width == 4) {
-    spill.write(column, rows * sizeof(FeatureId));
-    return;
-  }
-  scratch.resize(rows * width);
-  for (std::size_t r = 0; r < rows; ++r) {
-    if (width == 1) {
-      scratch[r] = static_cast<unsigned char>(column[r]);
-    } else {
+/// Narrows a column of `rows` first-seen indices to `width` bytes each (each fits), in place:
+/// its first rows * width bytes then hold them, little-endian, as a spill keeps them.
+inline void narrow_column(FeatureId* column, std::size_t rows, unsigned char width) noexcept {
+  auto* bytes = reinterpret_cast<unsigned char*>(column);  // writes trail the reads
+  if (width == 1) {
+    for (std::size_t r = 0; r < rows; ++r) bytes[r] = static_cast<unsigned char>(column[r]);
+  } else if (width == 2) {
+    for (std::size_t r = 0; r < rows; ++r) {
       const auto index = static_cast<std::uint16_t>(column[r]);
-      std::memcpy(scratch.data() + 2 * r, &index, 2);
+      std::memcpy(bytes + 2 * r, &index, 2);
     }
   }
-  spill.write(scratch.data(), scratch.size());
 }
 
-/// Reads back a column spill_column wrote; false where the spill ends first.
-inline bool unspill_column(SpillFile& spill, FeatureId* column, std::size_t rows,
-                           unsigned char width, std::vector<unsigned char>& scratch) {
-  if (width == 4) return spill.read(column, rows * sizeof(FeatureId));
-  scratch.resize(rows * width);
-  if (!spill.read(scratch.data(), scratch.size())) return false;
-  for (std::size_t r = 0; r < rows; ++r) {
-    if (width == 1) {
-      column[r] = scratch[r];
-    } else {
-      std::uint16_t index = 0;
-      std::memcpy(&index, scratch.data() + 2 * r, 2);
-      column[r] = index;
+/// The index at `r` of a column narrowed to `width` bytes.
+inline FeatureId narrowed_index(const unsigned char* column, std::size_t r,
+                                unsigned char width) noexcept {
+  if (width == 1) return column[r];
+  if (width == 2) {
+    std::uint16_t index = 0;
+    std::memcpy(&index, column + 2 * r, 2);
+    return index;
+  }
+  FeatureId index = 0;
+  std::memcpy(&index, column + 4 * r, 4);
+  return index;
+}
+
+/// Rows [begin, end) of `columns` ([fields x rows]) into `rows_out`, row by row ([rows x
+/// fields]), in tiles of rows so that each column's stretch is read in one go.
+inline void transpose_rows(const FeatureId* columns, std::size_t fields, std::size_t rows,
+                           std::size_t begin, std::size_t end, FeatureId* rows_out) noexcept {
+  constexpr std::size_t kTile = 64;
+  for (std::size_t tile = begin; tile < end; tile += kTile) {
+    const std::size_t tile_end = std::min(end, tile + kTile);
+    for (std::size_t f = 0; f < fields; ++f) {
+      const FeatureId* column = columns + f * rows;
+      for (std::size_t r = tile; r < tile_end; ++r) rows_out[r * fields + f] = column[r];
     }
   }
-  return true;
 }
 
 /// Stops a count that will need more memory than options.max_memory allows (its vocabulary at
@@ -159,12 +169,16 @@ class BatchCounter {
   BatchCounter(const std::string& path, const EncodeOptions& options)
       : path_(path), options_(options) {}
 
-  /// Counts `batch` (writing first-seen indices when asked); false while no record has set
-  /// the width (a header, bad lines), when there is nothing to count.
-  bool count(std::span<ParsedBlock> batch, std::size_t width, bool first_seen) {
+  /// Counts `batch` (writing first-seen indices when asked, then calling `field_counted(f)`
+  /// as count_batch does); false while no record has set the width (a header, bad lines), when
+  /// there is nothing to count.
+  template <typename FieldCounted = void (*)(std::size_t)>
+  bool count(
+      std::span<ParsedBlock> batch, std::size_t width, bool first_seen,
+      FieldCounted&& field_counted = [](std::size_t) {}) {
     if (width == 0) return false;
     if (!counter_) counter_ = std::make_unique<VocabularyCounter>(width);
-    counted_ += count_batch(*counter_, batch, first_seen);
+    counted_ += count_batch(*counter_, batch, first_seen, field_counted);
     check_vocabulary_memory(path_, *counter_, options_, counted_);
     return true;
   }
@@ -266,37 +280,44 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
                                        const std::filesystem::path& spill_folder,
                                        EncodeReport& report,
                                        const std::function<void(const Vocabulary&)>& on_vocabulary,
-                                       const RowCallback& on_row) {
+                                       const RowsCallback& on_rows) {
   if (options.hash_buckets > 0) {
     Vocabulary vocabulary = build_vocabulary(path, factory, options, report);
     on_vocabulary(vocabulary);
-    encode_rows(path, vocabulary, factory, options, report, on_row);
+    encode_rows(path, vocabulary, factory, options, report,
+                [&](std::span<const FeatureId> ids, float label) {
+                  on_rows(ids, std::span<const float>(&label, 1));
+                });
     return vocabulary;
   }
   report = {};
   detail::BatchCounter counting(path, options);
   SpillFile spill(spill_folder);
-  std::vector<unsigned char> widths;   // bytes a spilled index takes, per field
-  std::vector<unsigned char> scratch;  // a narrowed column
+  std::vector<unsigned char> widths;  // bytes a spilled index takes, per field
+  std::span<ParsedBlock> counted;     // the batch being counted
+  // A field's indices take as few bytes as its distinct values so far need: a byte a value
+  // for a small field, not four (more than its text for d2l-like data). They are narrowed in
+  // place as soon as the field is counted, on its thread.
+  const auto narrow_field = [&](std::size_t f) {
+    widths[f] = detail::index_bytes(counting.counter().distinct(f));
+    for (ParsedBlock& block : counted)
+      detail::narrow_column(block.ids.data() + f * block.records, block.records, widths[f]);
+  };
   const std::size_t fields = read_record_blocks(
       path, factory, options, 0, "the first record", report,
       [&](std::span<ParsedBlock> batch, std::size_t width) {
-        if (!counting.count(batch, width, true)) return;
-        // Every block of the batch is consumed, or the read ends in an error: the spill holds
-        // exactly the records the report counts. A field's indices take as few bytes as its
-        // distinct values so far need: a byte a value for a small field, not four (more than
-        // its text for d2l-like data).
         widths.resize(width);
-        for (std::size_t f = 0; f < width; ++f)
-          widths[f] = detail::index_bytes(counting.counter().distinct(f));
+        counted = batch;
+        if (!counting.count(batch, width, true, narrow_field)) return;
+        // Every block of the batch is consumed, or the read ends in an error: the spill holds
+        // exactly the records the report counts.
         for (const ParsedBlock& block : batch) {
           if (block.records == 0) continue;
           const std::uint64_t records_here = block.records;
           spill.write(&records_here, sizeof records_here);
           spill.write(widths.data(), widths.size());
           for (std::size_t f = 0; f < width; ++f)
-            detail::spill_column(spill, block.ids.data() + f * block.records, block.records,
-                                 widths[f], scratch);
+            spill.write(block.ids.data() + f * block.records, block.records * widths[f]);
           spill.write(block.labels.data(), block.records * sizeof(float));
         }
       },
@@ -305,37 +326,46 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
   Vocabulary vocabulary = counting.counter().build(options.min_count, &ids_by_first_seen);
   on_vocabulary(vocabulary);
 
-  std::vector<FeatureId> ids;
+  std::vector<unsigned char> packed;  // a block's narrowed columns, back to back
+  std::vector<std::size_t> column_at(fields);
+  std::vector<FeatureId> ids;       // [fields x rows]
+  std::vector<FeatureId> rows_out;  // [rows x fields]
   std::vector<float> labels;
-  std::vector<FeatureId> row(fields);
   std::vector<std::size_t> oov_per_field(fields);
   std::uint64_t records = 0;
   while (spill.read(&records, sizeof records)) {
     const auto rows = static_cast<std::size_t>(records);
-    ids.resize(rows * fields);
-    labels.resize(rows);
     bool whole = spill.read(widths.data(), fields);
-    for (std::size_t f = 0; f < fields && whole; ++f)
-      whole = detail::unspill_column(spill, ids.data() + f * rows, rows, widths[f], scratch);
-    if (!whole || !spill.read(labels.data(), rows * sizeof(float)))
+    std::size_t packed_bytes = 0;
+    for (std::size_t f = 0; f < fields; ++f) {
+      column_at[f] = packed_bytes;
+      packed_bytes += rows * widths[f];
+    }
+    packed.resize(packed_bytes);
+    ids.resize(rows * fields);
+    rows_out.resize(rows * fields);
+    labels.resize(rows);
+    if (!whole || !spill.read(packed.data(), packed_bytes) ||
+        !spill.read(labels.data(), rows * sizeof(float)))
       throw InternalError("the encoder's spill file ended inside a block");
     parallel_for(fields, field_grain(rows), [&](std::size_t begin, std::size_t end) {
       for (std::size_t f = begin; f < end; ++f) {
         const FeatureId* to_id = ids_by_first_seen[f].data();
         const FeatureId default_id = vocabulary.default_id(f);
+        const unsigned char* narrowed = packed.data() + column_at[f];
         FeatureId* column = ids.data() + f * rows;
         std::size_t oov = 0;
         for (std::size_t r = 0; r < rows; ++r) {
-          column[r] = to_id[column[r]];
+          column[r] = to_id[detail::narrowed_index(narrowed, r, widths[f])];
           oov += column[r] == default_id ? 1 : 0;
         }
         oov_per_field[f] += oov;
       }
     });
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t f = 0; f < fields; ++f) row[f] = ids[f * rows + r];
-      on_row(row, labels[r]);
-    }
+    parallel_for(rows, grain_for(fields * 2), [&](std::size_t begin, std::size_t end) {
+      detail::transpose_rows(ids.data(), fields, rows, begin, end, rows_out.data());
+    });
+    on_rows(rows_out, labels);
   }
   for (const std::size_t oov : oov_per_field) report.oov_cells += oov;
   report.total_cells = report.rows * fields;

@@ -128,7 +128,9 @@ class TrainingFiles {
       vocabulary_ = encode_training_rows(
           train_path_, make_parser_factory(reader_), reader_.encode, cache_dir_, report,
           [&](const Vocabulary& vocabulary) { writer.set_field_dims(vocabulary.field_dims()); },
-          [&](std::span<const FeatureId> ids, float label) { writer.append_row(ids, label); });
+          [&](std::span<const FeatureId> ids, std::span<const float> labels) {
+            writer.append_rows(ids, labels);
+          });
     };
     EncodedFile file = encode_into_cache(train_path_, "train;" + options_, encode, cache_dir_);
     const std::filesystem::path vocab_path = detail::sidecar(file.summary.entry, ".vocab");
