@@ -216,61 +216,71 @@ inline bool scan_separated_block(RecordParser& parser, ParsedBlock& block, Separ
                                  std::size_t& fields, const char* width_source,
                                  const EncodeOptions& options, RawRecord& record) {
   const std::string_view text = block.lines.text;
+  const char* const data = text.data();
   const std::size_t size = text.size();
   const std::size_t label_columns = layout.label_first ? 1 : 0;
   const std::size_t columns = fields + label_columns;
+  // Room for every line's keys up front, so each column's keys stay where they are; the loop
+  // keeps its state in locals (a key's bytes may alias anything the block holds).
   block.reserve_records(fields, block.lines.line_count);
+  std::vector<ValueKey*> keys(fields);
+  for (std::size_t f = 0; f < fields; ++f) keys[f] = block.columns[f].data();
+  std::size_t records = block.records;
   std::size_t line_number = block.lines.first_line;
   std::size_t line_begin = 0;
   std::size_t value_begin = 0;
   std::size_t column = 0;     // of the value that ends at the next separator
   bool label_is_one = false;  // the label column reads "1"
   bool label_ok = !layout.label_first;
-  const auto end_value = [&](std::size_t end) {
+  const auto key_of = [&](std::size_t end) {
     const std::size_t length = end - value_begin;
-    if (column < label_columns) {
-      label_ok = length == 1 && (text[value_begin] == '0' || text[value_begin] == '1');
-      label_is_one = label_ok && text[value_begin] == '1';
-    } else if (column < columns) {
-      const char* value = text.data() + value_begin;
-      ValueKey& key = block.columns[column - label_columns][block.records];
-      key = length <= ValueKey::kInlineBytes && value_begin + 16 <= size
-                ? ValueKey::from_padded(value, length)
-                : ValueKey(std::string_view(value, length));  // a long value views the text
-    }
-    ++column;
+    return length <= ValueKey::kInlineBytes && value_begin + 16 <= size
+               ? ValueKey::from_padded(data + value_begin, length)
+               : ValueKey(std::string_view(data + value_begin, length));  // a long value views
+  };
+  const auto read_label = [&](std::size_t end) {
+    label_ok = end - value_begin == 1 && (data[value_begin] == '0' || data[value_begin] == '1');
+    label_is_one = label_ok && data[value_begin] == '1';
   };
   for (std::size_t base = 0; base < size; base += kernels::kMaskBytes) {
     std::uint64_t mask =
         base + kernels::kMaskBytes <= size
-            ? kernels::byte_mask(text.data() + base, layout.separator, '\n')
-            : kernels::byte_mask_tail(text.data() + base, size - base, layout.separator, '\n');
+            ? kernels::byte_mask(data + base, layout.separator, '\n')
+            : kernels::byte_mask_tail(data + base, size - base, layout.separator, '\n');
     for (; mask != 0; mask &= mask - 1) {
       const std::size_t at = base + static_cast<std::size_t>(std::countr_zero(mask));
-      if (text[at] != '\n') {
-        end_value(at);
-        value_begin = at + 1;
-        continue;
-      }
-      const bool crlf = at > value_begin && text[at - 1] == '\r';
-      const std::size_t line_end = crlf ? at - 1 : at;
-      end_value(line_end);
-      const bool well_formed = column == columns && label_ok && line_end > line_begin &&
-                               line_end - line_begin <= options.max_line_bytes;
+      const bool line_end_here = data[at] == '\n';
+      const bool crlf = line_end_here && at > value_begin && data[at - 1] == '\r';
+      const std::size_t value_end = crlf ? at - 1 : at;
+      // The value that ends here: a field's key (column - label_columns < fields), the label,
+      // or one too many (the line is then not well formed).
+      if (const std::size_t field = column - label_columns; field < fields)
+        keys[field][records] = key_of(value_end);
+      else if (column < label_columns)
+        read_label(value_end);
+      ++column;
+      value_begin = at + 1;
+      if (!line_end_here) continue;
+      const bool well_formed = column == columns && label_ok && value_end > line_begin &&
+                               value_end - line_begin <= options.max_line_bytes;
       if (well_formed) {
-        if (block.records == 0) block.first_record_line = line_number;
+        if (records == 0) block.first_record_line = line_number;
         block.labels.push_back(label_is_one ? 1.0f : 0.0f);
-        ++block.records;
-      } else if (!parse_line(parser, block, text.substr(line_begin, at - line_begin), line_number,
-                             false, fields, width_source, options, record)) {
-        return false;
+        ++records;
+      } else {
+        block.records = records;
+        const bool go_on = parse_line(parser, block, text.substr(line_begin, at - line_begin),
+                                      line_number, false, fields, width_source, options, record);
+        records = block.records;
+        if (!go_on) return false;
       }
       ++line_number;
-      line_begin = value_begin = at + 1;
+      line_begin = at + 1;
       column = 0;
       label_ok = !layout.label_first;
     }
   }
+  block.records = records;
   // The file's last line when no '\n' ends it.
   return line_begin == size || parse_line(parser, block, text.substr(line_begin), line_number,
                                           line_number == 1, fields, width_source, options, record);
