@@ -7,6 +7,7 @@
 #include <deepfm/data/value_map.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 TEST_CASE("ValueKey holds values of every length exactly", "[data]") {
   for (std::size_t n = 0; n <= 40; ++n) {
@@ -57,4 +58,25 @@ TEST_CASE("ValueMap finds long values whose bytes live in an arena", "[data]") {
   probe.back() = 'y';
   CHECK(map.find(deepfm::ValueKey(probe)) == map.end());
   CHECK(map.find(deepfm::ValueKey(std::string(20, 'x'))) == map.end());
+}
+
+TEST_CASE("value_less orders keys as std::string orders their values", "[data]") {
+  // Prefixes, zero bytes (inside, at the end), bytes past 0x7f, and values on both sides of
+  // the inline limit.
+  std::vector<std::string> values = {"",      "a",     "ab", "a\0", "a\0b",    "a\x7f",
+                                     "a\x80", "a\xff", "b",  "\0",  "\xff\xff"};
+  values.emplace_back("a\0", 2);
+  values.emplace_back("a\0b", 3);
+  values.emplace_back("\0", 1);
+  for (const std::size_t n : {7, 8, 9, 14, 15, 16, 17, 30}) {
+    values.push_back(std::string(n, 'x'));
+    values.push_back(std::string(n - 1, 'x') + '\0');
+    values.push_back(std::string(n - 1, 'x') + '\xf0');
+    values.push_back(std::string(n, 'x') + "y");
+  }
+  for (const std::string& a : values)
+    for (const std::string& b : values) {
+      CAPTURE(a, b);
+      CHECK(deepfm::value_less(deepfm::ValueKey(a), deepfm::ValueKey(b)) == (a < b));
+    }
 }

@@ -11,7 +11,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string_view>
+#include <vector>
 
 #if defined(_OPENMP) && !defined(DEEPFM_STD_THREADS)
 #define DEEPFM_OPENMP_THREADS 1
@@ -137,6 +139,26 @@ bool parallel_all_of(std::size_t n, std::size_t grain, Body&& body) {
     if (!body(begin, end)) all.store(false, std::memory_order_relaxed);
   });
   return all.load(std::memory_order_relaxed);
+}
+
+/// Calls `body(i)` for every i in [0, n), each on whichever thread takes it, for large
+/// independent items (a vocabulary's fields) whose body may throw: every item runs, then the
+/// exception of the lowest item that threw, if any, is rethrown, the one a serial loop that
+/// went on past errors would meet first.
+template <typename Body>
+void parallel_for_each(std::size_t n, Body&& body) {
+  std::vector<std::exception_ptr> errors(n);
+  parallel_for(n, 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      try {
+        body(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  });
+  for (const std::exception_ptr& error : errors)
+    if (error) std::rethrow_exception(error);
 }
 
 /// Iterations of `cost` elementary operations each that make a block worth a thread: about

@@ -138,6 +138,25 @@ class ValueKey {
   unsigned char bytes_[16];
 };
 
+/// Whether `a`'s value sorts before `b`'s in byte order (std::string's): for keys that hold
+/// their values, one comparison of their 16 bytes read big-endian, since zero padding then the
+/// size order a value before those it is a prefix of, as byte order does.
+inline bool value_less(const ValueKey& a, const ValueKey& b) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (a.is_inline() && b.is_inline()) {
+      std::uint64_t a_words[2];
+      std::uint64_t b_words[2];
+      std::memcpy(a_words, a.bytes(), 16);
+      std::memcpy(b_words, b.bytes(), 16);
+      const std::uint64_t a_high = __builtin_bswap64(a_words[0]);
+      const std::uint64_t b_high = __builtin_bswap64(b_words[0]);
+      if (a_high != b_high) return a_high < b_high;
+      return __builtin_bswap64(a_words[1]) < __builtin_bswap64(b_words[1]);
+    }
+  }
+  return a.view() < b.view();
+}
+
 /// XXH3 of a key: of its 16 bytes when it holds its value (one fixed-size path, where the
 /// value's own size picks among XXH3's branches), else of the value it views. Equal values
 /// hash alike either way: whether a key holds its value follows from the value's size.

@@ -32,6 +32,7 @@
 
 #include "deepfm/core/batch.hpp"
 #include "deepfm/core/error.hpp"
+#include "deepfm/core/parallel_for.hpp"
 #include "deepfm/data/recent_values.hpp"
 #include "deepfm/data/value_map.hpp"
 
@@ -89,20 +90,20 @@ class Vocabulary {
   ~Vocabulary() = default;
 
   /// A counted vocabulary from each field's kept values (any order; sorted and checked for
-  /// duplicates here). `min_count` is recorded for reports and model files.
+  /// duplicates here, a field per thread). `min_count` is recorded for reports and model files.
   static Vocabulary from_kept_values(std::vector<std::vector<std::string>> kept,
                                      std::size_t min_count) {
     Vocabulary vocabulary;
     vocabulary.min_count_ = min_count;
     vocabulary.kept_ = std::move(kept);
     vocabulary.field_dims_.resize(vocabulary.kept_.size());
-    for (std::size_t f = 0; f < vocabulary.kept_.size(); ++f) {
+    parallel_for_each(vocabulary.kept_.size(), [&](std::size_t f) {
       auto& values = vocabulary.kept_[f];
-      std::sort(values.begin(), values.end());
+      if (!std::is_sorted(values.begin(), values.end())) std::sort(values.begin(), values.end());
       if (std::adjacent_find(values.begin(), values.end()) != values.end())
         throw InvalidArgument("vocabulary: field " + std::to_string(f) + " lists a value twice");
       vocabulary.field_dims_[f] = values.size() + 1;
-    }
+    });
     vocabulary.finish_offsets();
     vocabulary.build_index();
     return vocabulary;
@@ -218,14 +219,15 @@ class Vocabulary {
     return static_cast<FeatureId>(offsets_[field]) + local;
   }
 
-  /// index_[f] maps each kept value of field f (a view of kept_'s string) to its local id.
+  /// index_[f] maps each kept value of field f (a view of kept_'s string) to its local id;
+  /// a field per thread.
   void build_index() {
     index_.assign(kept_.size(), {});
-    for (std::size_t f = 0; f < kept_.size(); ++f) {
+    parallel_for_each(kept_.size(), [&](std::size_t f) {
       index_[f].reserve(kept_[f].size());
       for (std::size_t i = 0; i < kept_[f].size(); ++i)
         index_[f].emplace(ValueKey(kept_[f][i]), static_cast<FeatureId>(i));
-    }
+    });
   }
 
   /// Values whose lookups a row overlaps at a time (their hashes are held on the stack).
@@ -347,30 +349,41 @@ class VocabularyCounter {
   /// The vocabulary keeping the values seen at least `min_count` times (0 and 1 keep all).
   /// With `ids_by_first_seen`, also each field's global ids in the order it first saw its
   /// values: [f][i] is the id of field f's i-th new value (the field's default id when the
-  /// value is not kept), what turns first-seen indices into the ids encode_rows gives.
+  /// value is not kept), what turns first-seen indices into the ids encode_rows gives. A field
+  /// per thread: the same vocabulary for any thread count.
   Vocabulary build(std::size_t min_count,
                    std::vector<std::vector<FeatureId>>* ids_by_first_seen = nullptr) const {
-    std::vector<std::vector<std::string>> kept(fields_.size());
-    if (ids_by_first_seen != nullptr) ids_by_first_seen->assign(fields_.size(), {});
-    std::size_t offset = 0;  // the field's first global id, as the vocabulary will have it
-    for (std::size_t f = 0; f < fields_.size(); ++f) {
-      const FieldCounts& counts = fields_[f];
-      // One field's (value, first-seen index) pairs at a time: the peak stays near the kept
+    const std::size_t fields = fields_.size();
+    std::vector<std::vector<std::string>> kept(fields);
+    std::vector<std::vector<FeatureId>> kept_first_seen(fields);  // [f][i]: of kept[f][i]
+    parallel_for_each(fields, [&](std::size_t f) {
+      // One field's (key, first-seen index) pairs at a time: the peak stays near the kept
       // strings' own size.
-      std::vector<std::pair<std::string_view, FeatureId>> order;
-      for (const auto& [key, entry] : counts.values)
-        if (entry.count >= min_count) order.emplace_back(key.view(), entry.first_seen);
-      std::sort(order.begin(), order.end());  // values are distinct: by value alone
+      std::vector<std::pair<ValueKey, FeatureId>> order;
+      for (const auto& [key, entry] : fields_[f].values)
+        if (entry.count >= min_count) order.emplace_back(key, entry.first_seen);
+      std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+        return value_less(a.first, b.first);  // values are distinct: by value alone
+      });
       kept[f].reserve(order.size());
-      for (const auto& [value, first] : order) kept[f].emplace_back(value);
-      if (ids_by_first_seen != nullptr) {
-        // kept_f's i-th value has id offset + i; every other value the default, offset + |kept_f|
-        std::vector<FeatureId>& ids = (*ids_by_first_seen)[f];
-        ids.assign(counts.values.size(), static_cast<FeatureId>(offset + order.size()));
-        for (std::size_t i = 0; i < order.size(); ++i)
-          ids[order[i].second] = static_cast<FeatureId>(offset + i);
+      kept_first_seen[f].reserve(order.size());
+      for (const auto& [key, first] : order) {
+        kept[f].emplace_back(key.view());
+        kept_first_seen[f].push_back(first);
       }
-      offset += order.size() + 1;
+    });
+    if (ids_by_first_seen != nullptr) {
+      ids_by_first_seen->assign(fields, {});
+      std::vector<std::size_t> offsets(fields);  // each field's first global id
+      for (std::size_t f = 0, offset = 0; f < fields; offset += kept[f].size() + 1, ++f)
+        offsets[f] = offset;
+      // kept_f's i-th value has id offset + i; every other value the default, offset + |kept_f|
+      parallel_for_each(fields, [&](std::size_t f) {
+        std::vector<FeatureId>& ids = (*ids_by_first_seen)[f];
+        ids.assign(fields_[f].values.size(), static_cast<FeatureId>(offsets[f] + kept[f].size()));
+        for (std::size_t i = 0; i < kept[f].size(); ++i)
+          ids[kept_first_seen[f][i]] = static_cast<FeatureId>(offsets[f] + i);
+      });
     }
     // Throws where the ids pass 32 bits (the only case in which those above wrapped).
     return Vocabulary::from_kept_values(std::move(kept), min_count);
