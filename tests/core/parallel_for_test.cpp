@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <deepfm/core/parallel_for.hpp>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -174,5 +176,23 @@ TEST_CASE("Many short loops in a row all complete", "[core][parallel_for][thread
       REQUIRE(values[255] == 255 * round);
     }
     for (std::size_t i = 0; i < values.size(); ++i) CHECK(values[i] == i * 2000);
+  }
+}
+
+TEST_CASE("parallel_for_each runs every item and rethrows the lowest item's error",
+          "[core][parallel_for]") {
+  for (const int threads : {1, 2, 3}) {
+    const deepfm::ThreadCountScope scope(threads);
+    std::vector<std::atomic<int>> runs(40);
+    try {
+      deepfm::parallel_for_each(runs.size(), 1, [&](std::size_t i) {
+        ++runs[i];
+        if (i == 31 || i == 7 || i == 23) throw std::runtime_error(std::to_string(i));
+      });
+      FAIL("no error");
+    } catch (const std::runtime_error& error) {
+      CHECK(std::string(error.what()) == "7");
+    }
+    for (const std::atomic<int>& count : runs) CHECK(count.load() == 1);
   }
 }

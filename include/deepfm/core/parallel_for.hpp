@@ -141,14 +141,14 @@ bool parallel_all_of(std::size_t n, std::size_t grain, Body&& body) {
   return all.load(std::memory_order_relaxed);
 }
 
-/// Calls `body(i)` for every i in [0, n), each on whichever thread takes it, for large
-/// independent items (a vocabulary's fields) whose body may throw: every item runs, then the
-/// exception of the lowest item that threw, if any, is rethrown, the one a serial loop that
-/// went on past errors would meet first.
+/// Calls `body(i)` for every i in [0, n), in blocks of at least `grain` items as parallel_for
+/// does, for independent items (a vocabulary's fields) whose body may throw: every item runs,
+/// then the exception of the lowest item that threw, if any, is rethrown, the one a serial
+/// loop that went on past errors would meet first.
 template <typename Body>
-void parallel_for_each(std::size_t n, Body&& body) {
+void parallel_for_each(std::size_t n, std::size_t grain, Body&& body) {
   std::vector<std::exception_ptr> errors(n);
-  parallel_for(n, 1, [&](std::size_t begin, std::size_t end) {
+  parallel_for(n, grain, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       try {
         body(i);

@@ -65,6 +65,10 @@ inline std::uint64_t hash_feature(std::size_t field, std::string_view value) noe
   return hash_value_from(hash_field_prefix(field), value);
 }
 
+/// Values from which a vocabulary is sorted and indexed a field per thread: below, waking the
+/// threads costs more than the work.
+inline constexpr std::size_t kThreadedVocabularyValues = std::size_t{1} << 15;
+
 /// Per-field vocabulary (or hashing scheme) turning (field, value) into a global FeatureId.
 class Vocabulary {
  public:
@@ -97,7 +101,7 @@ class Vocabulary {
     vocabulary.min_count_ = min_count;
     vocabulary.kept_ = std::move(kept);
     vocabulary.field_dims_.resize(vocabulary.kept_.size());
-    parallel_for_each(vocabulary.kept_.size(), [&](std::size_t f) {
+    parallel_for_each(vocabulary.kept_.size(), vocabulary.field_grain(), [&](std::size_t f) {
       auto& values = vocabulary.kept_[f];
       if (!std::is_sorted(values.begin(), values.end())) std::sort(values.begin(), values.end());
       if (std::adjacent_find(values.begin(), values.end()) != values.end())
@@ -223,13 +227,20 @@ class Vocabulary {
   /// a field per thread.
   void build_index() {
     index_.assign(kept_.size(), {});
-    parallel_for_each(kept_.size(), [&](std::size_t f) {
+    parallel_for_each(kept_.size(), field_grain(), [&](std::size_t f) {
       index_[f].reserve(kept_[f].size());
       for (std::size_t i = 0; i < kept_[f].size(); ++i)
         index_[f].emplace(ValueKey(kept_[f][i]), static_cast<FeatureId>(i));
     });
   }
 
+  /// The grain of a loop over the fields that handles each kept value once: all on the
+  /// calling thread for a small vocabulary, a field per block for a large one.
+  std::size_t field_grain() const noexcept {
+    std::size_t values = 0;
+    for (const std::vector<std::string>& field : kept_) values += field.size();
+    return values >= kThreadedVocabularyValues ? 1 : kept_.size();
+  }
   /// Values whose lookups a row overlaps at a time (their hashes are held on the stack).
   static constexpr std::size_t kLookupGroup = 64;
 
@@ -356,7 +367,10 @@ class VocabularyCounter {
     const std::size_t fields = fields_.size();
     std::vector<std::vector<std::string>> kept(fields);
     std::vector<std::vector<FeatureId>> kept_first_seen(fields);  // [f][i]: of kept[f][i]
-    parallel_for_each(fields, [&](std::size_t f) {
+    std::size_t distinct = 0;
+    for (const FieldCounts& counts : fields_) distinct += counts.values.size();
+    const std::size_t grain = distinct >= kThreadedVocabularyValues ? 1 : fields;
+    parallel_for_each(fields, grain, [&](std::size_t f) {
       // One field's (key, first-seen index) pairs at a time: the peak stays near the kept
       // strings' own size.
       std::vector<std::pair<ValueKey, FeatureId>> order;
@@ -378,7 +392,7 @@ class VocabularyCounter {
       for (std::size_t f = 0, offset = 0; f < fields; offset += kept[f].size() + 1, ++f)
         offsets[f] = offset;
       // kept_f's i-th value has id offset + i; every other value the default, offset + |kept_f|
-      parallel_for_each(fields, [&](std::size_t f) {
+      parallel_for_each(fields, grain, [&](std::size_t f) {
         std::vector<FeatureId>& ids = (*ids_by_first_seen)[f];
         ids.assign(fields_[f].values.size(), static_cast<FeatureId>(offsets[f] + kept[f].size()));
         for (std::size_t i = 0; i < kept[f].size(); ++i)
