@@ -94,6 +94,10 @@ Outcome encode_in_one_read(const deepfm::ReaderOptions& reader, const std::strin
         [&](const deepfm::Vocabulary& v) {
           told = true;
           outcome.field_dims = v.field_dims();
+          for (std::size_t f = 0; f < v.fields(); ++f) {
+            const auto values = v.kept_values(f);
+            outcome.kept.emplace_back(values.begin(), values.end());
+          }
         },
         [&](std::span<const deepfm::FeatureId> ids, std::span<const float> labels) {
           REQUIRE(told);  // the vocabulary comes before the rows
@@ -104,7 +108,7 @@ Outcome encode_in_one_read(const deepfm::ReaderOptions& reader, const std::strin
     CHECK(vocabulary.field_dims() == outcome.field_dims);
     for (std::size_t f = 0; f < vocabulary.fields(); ++f) {
       const auto values = vocabulary.kept_values(f);
-      outcome.kept.emplace_back(values.begin(), values.end());
+      CHECK(outcome.kept.at(f) == std::vector<std::string>(values.begin(), values.end()));
     }
     outcome.rows = report.rows;
     outcome.skipped_lines = report.skipped_lines;
@@ -373,6 +377,23 @@ TEST_CASE("parallel encoding: d2l plain and gzip, skipped lines, CRLF, no final 
   REQUIRE(outcome.skipped.size() == 400 / 37);
   CHECK(outcome.skipped.front().rfind("37: ", 0) == 0);
   CHECK(outcome.first_record_line == 1);
+}
+
+TEST_CASE("parallel encoding: hashing in one read gives the two passes' rows, errors included",
+          "[data][encoder]") {
+  const deepfm::test::ScratchDir dir("parallel_encode");
+  deepfm::ReaderOptions reader = d2l_reader(1);
+  reader.encode.hash_buckets = 13;
+  const std::string text =
+      lines(400, d2l_line, [](std::size_t r) { return d2l_line(r) + "\textra"; });
+  require_same_everywhere(reader, dir.write("train.tsv", text).string());
+  // A fatal line (a NUL byte) past the first blocks: the same error from every read.
+  std::string broken = text;
+  broken[broken.size() * 2 / 3] = '\0';
+  require_same_everywhere(reader, dir.write("broken.tsv", broken).string());
+  const Outcome outcome = encode(reader, dir.write("check.tsv", text).string(), 2, 64);
+  CHECK(outcome.rows == 400 - 400 / 37);
+  CHECK(outcome.field_dims == std::vector<std::size_t>(4, 13));
 }
 
 TEST_CASE("parallel encoding: Criteo, CSV, libsvm and libffm give one-thread results",

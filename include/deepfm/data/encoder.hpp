@@ -162,6 +162,30 @@ inline void check_vocabulary_memory(const std::string& path, const VocabularyCou
                       "; encode with --hash-buckets N (no vocabulary), or raise --max-memory");
 }
 
+/// Encodes a batch's records with `vocabulary` into each block's ids ([fields x records]),
+/// field by field, as pass 1 counts: each thread's fields' tables stay in its cache, and a
+/// block's ids are [fields x records], so threads write apart. Returns the values that took
+/// their field's default id.
+inline std::size_t encode_batch(const Vocabulary& vocabulary, std::span<ParsedBlock> batch) {
+  const std::size_t fields = vocabulary.fields();
+  std::size_t records = 0;
+  for (ParsedBlock& block : batch) {
+    block.ids.resize(block.records * fields);
+    records += block.records;
+  }
+  std::vector<std::size_t> oov_per_field(fields, 0);
+  parallel_for(fields, field_grain(records), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t f = begin; f < end; ++f)
+      for (ParsedBlock& block : batch)
+        if (block.records > 0)
+          oov_per_field[f] += vocabulary.encode_column(f, block.columns[f].data(), block.records,
+                                                       block.ids.data() + f * block.records);
+  });
+  std::size_t oov = 0;
+  for (const std::size_t count : oov_per_field) oov += count;
+  return oov;
+}
+
 /// Pass 1's counting over a read: the counter, made once the first record has set the width,
 /// and the records counted so far, checked against the memory limit after each batch.
 class BatchCounter {
@@ -234,28 +258,11 @@ inline void encode_rows(const std::string& path, const Vocabulary& vocabulary,
   report = {};
   const std::size_t fields = vocabulary.fields();
   std::size_t oov = 0;
-  std::vector<std::size_t> oov_per_field;
   std::vector<FeatureId> row(fields);
   read_record_blocks(
       path, factory, options, fields, "training", report,
       [&](std::span<ParsedBlock> batch, std::size_t) {
-        std::size_t records = 0;
-        for (ParsedBlock& block : batch) {
-          block.ids.resize(block.records * fields);
-          records += block.records;
-        }
-        // Field by field, as pass 1 counts: each thread's fields' tables stay in its cache.
-        // A block's ids are [fields x records], so threads write apart.
-        oov_per_field.assign(fields, 0);
-        parallel_for(fields, field_grain(records), [&](std::size_t begin, std::size_t end) {
-          for (std::size_t f = begin; f < end; ++f)
-            for (ParsedBlock& block : batch)
-              if (block.records > 0)
-                oov_per_field[f] +=
-                    vocabulary.encode_column(f, block.columns[f].data(), block.records,
-                                             block.ids.data() + f * block.records);
-        });
-        for (const std::size_t count : oov_per_field) oov += count;
+        oov += detail::encode_batch(vocabulary, batch);
       },
       [&](const ParsedBlock& block, std::size_t r) {
         for (std::size_t f = 0; f < fields; ++f) row[f] = block.ids[f * block.records + r];
@@ -282,12 +289,35 @@ inline Vocabulary encode_training_rows(const std::string& path, const ParserFact
                                        const std::function<void(const Vocabulary&)>& on_vocabulary,
                                        const RowsCallback& on_rows) {
   if (options.hash_buckets > 0) {
+    // No counts: the ids come straight from the text, a batch at a time. A batch's rows are
+    // handed on before its records are taken in file order, which may end in the read's
+    // error: the caller then has rows of a file that failed, as from any read that stops.
     Vocabulary vocabulary = build_vocabulary(path, factory, options, report);
     on_vocabulary(vocabulary);
-    encode_rows(path, vocabulary, factory, options, report,
-                [&](std::span<const FeatureId> ids, float label) {
-                  on_rows(ids, std::span<const float>(&label, 1));
-                });
+    report = {};
+    const std::size_t fields = vocabulary.fields();
+    std::vector<std::vector<FeatureId>> rows_out;  // a block's rows, [records x fields]
+    read_record_blocks(
+        path, factory, options, fields, "training", report,
+        [&](std::span<ParsedBlock> batch, std::size_t) {
+          detail::encode_batch(vocabulary, batch);
+          rows_out.resize(std::max(rows_out.size(), batch.size()));
+          std::size_t ids = 0;
+          for (const ParsedBlock& block : batch) ids += block.records * fields;
+          const std::size_t grain = ids >= grain_for(1) ? 1 : batch.size();  // small: inline
+          parallel_for(batch.size(), grain, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t b = begin; b < end; ++b) {
+              const std::size_t rows = batch[b].records;
+              rows_out[b].resize(rows * fields);
+              detail::transpose_rows(batch[b].ids.data(), fields, rows, 0, rows,
+                                     rows_out[b].data());
+            }
+          });
+          for (std::size_t b = 0; b < batch.size(); ++b)
+            if (batch[b].records > 0) on_rows(rows_out[b], batch[b].labels);
+        },
+        [](const ParsedBlock&, std::size_t) {});
+    report.total_cells = report.rows * fields;
     return vocabulary;
   }
   report = {};
