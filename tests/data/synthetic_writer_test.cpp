@@ -1,6 +1,5 @@
 // write_synthetic_d2l and write_synthetic_criteo: the text forms of generated data, read back
 // line by line.
-#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <charconv>
@@ -10,6 +9,8 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "support/scratch_dir.hpp"
 
 namespace {
 
@@ -25,20 +26,16 @@ std::vector<std::string_view> split_tabs(std::string_view line) {
 }  // namespace
 
 TEST_CASE("write_synthetic_d2l writes label then field-local ids, one row per line", "[data]") {
-  namespace fs = std::filesystem;
-  // Appended, not `"literal" + std::string`: GCC 12 -O3 warns falsely on that (bug 105329).
-  std::string name = "deepfm_writer_";
-  name += std::to_string(::getpid());
-  const fs::path dir = fs::temp_directory_path() / name;
-  fs::create_directories(dir);
-  const fs::path file = dir / "synthetic.csv";
+  const deepfm::test::ScratchDir scratch("writer");
+  const std::filesystem::path& dir = scratch.path;
+  const std::filesystem::path file = dir / "synthetic.csv";
   deepfm::SyntheticConfig config;
   config.rows = 500;
   config.field_dims = {3, 7, 12};
   config.seed = 9;
   const deepfm::SyntheticData data = deepfm::generate_synthetic(config);
   deepfm::write_synthetic_d2l(data, file);
-  CHECK_FALSE(fs::exists(fs::path(file).concat(".tmp")));
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::path(file).concat(".tmp")));
 
   deepfm::LineReader reader(file.string());
   std::string_view line;
@@ -63,16 +60,11 @@ TEST_CASE("write_synthetic_d2l writes label then field-local ids, one row per li
   // Refuses a path it cannot create, with the path in the message.
   CHECK_THROWS_WITH(deepfm::write_synthetic_d2l(data, dir / "missing" / "x.csv"),
                     Catch::Contains("x.csv: cannot write"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("write_synthetic_criteo writes rows the Criteo reader reads back as written", "[data]") {
-  namespace fs = std::filesystem;
-  std::string name = "deepfm_writer_criteo_";
-  name += std::to_string(::getpid());
-  const fs::path dir = fs::temp_directory_path() / name;
-  fs::create_directories(dir);
-  const fs::path file = dir / "criteo.txt";
+  const deepfm::test::ScratchDir scratch("writer_criteo");
+  const std::filesystem::path file = scratch.path / "criteo.txt";
   deepfm::SyntheticConfig config;
   config.rows = 400;
   config.field_dims = std::vector<std::size_t>(deepfm::kCriteoFields, 5);
@@ -119,5 +111,4 @@ TEST_CASE("write_synthetic_criteo writes rows the Criteo reader reads back as wr
   config.field_dims = {3, 3};
   CHECK_THROWS_AS(deepfm::write_synthetic_criteo(deepfm::generate_synthetic(config), file),
                   deepfm::InvalidArgument);
-  fs::remove_all(dir);
 }
