@@ -278,10 +278,11 @@ inline void encode_rows(const std::string& path, const Vocabulary& vocabulary,
 /// (VocabularyCounter); a block's indices (1, 2 or 4 bytes each, as many as its field's
 /// distinct values need) and labels go to a spill file in `spill_folder`.
 /// Once the file is read the vocabulary is built and handed to `on_vocabulary`, and the
-/// spilled records to `on_row` with their ids: the rows, ids and report encode_rows gives
-/// after build_vocabulary, for half the parsing and lookups, and memory that follows the
-/// vocabulary (the spill takes at most the ids' size on disk). A hashing vocabulary needs no
-/// counts: its file is encoded by encode_rows alone. Returns the vocabulary.
+/// spilled records to `on_rows` with their ids, a block's rows at a time, in file order: the
+/// rows, ids and report encode_rows gives after build_vocabulary, for half the parsing and
+/// lookups, and memory that follows the vocabulary (the spill takes at most the ids' size on
+/// disk). A hashing vocabulary needs no counts: its file is read once, its rows handed on a
+/// batch at a time. Returns the vocabulary.
 inline Vocabulary encode_training_rows(const std::string& path, const ParserFactory& factory,
                                        const EncodeOptions& options,
                                        const std::filesystem::path& spill_folder,

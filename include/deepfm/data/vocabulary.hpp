@@ -241,6 +241,7 @@ class Vocabulary {
     for (const std::vector<std::string>& field : kept_) values += field.size();
     return values >= kThreadedVocabularyValues ? 1 : kept_.size();
   }
+
   /// Values whose lookups a row overlaps at a time (their hashes are held on the stack).
   static constexpr std::size_t kLookupGroup = 64;
 
@@ -274,8 +275,8 @@ class Vocabulary {
 /// which each field first saw its values (a value's first-seen index, which a one-read encode
 /// keeps in place of its id until the vocabulary is known). Memory grows with the number of
 /// distinct values, never with the number of records: per distinct value, a slot in its
-/// field's flat map (value to first-seen index), a count, and its bytes in an arena when they
-/// do not fit the key. Counts saturate at 2^32 - 1, which only a min_count above that could
+/// field's flat map (its count and first-seen index), and its bytes in an arena when they do
+/// not fit the key. Counts saturate at 2^32 - 1, which only a min_count above that could
 /// tell apart.
 class VocabularyCounter {
  public:
