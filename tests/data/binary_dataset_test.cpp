@@ -145,8 +145,7 @@ TEST_CASE("binary dataset append_rows writes what append_row does, and checks ev
       writer.append_rows(ids, labels);
       FAIL("a bad id was written");
     } catch (const deepfm::InvalidArgument& error) {
-      CHECK(std::string(error.what()) ==
-            "BinaryDatasetWriter: id 3 of field 2 is outside [8, 10)");
+      CHECK(std::string(error.what()) == "BinaryDatasetWriter: id 3 of field 2 is outside [8, 10)");
     }
     ids[4 * 4321 + 2] = 8;
     labels[17] = 2.0f;

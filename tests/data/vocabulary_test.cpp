@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <map>
 #include <deepfm/data/vocabulary.hpp>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,7 +127,8 @@ TEST_CASE("VocabularyCounter::add_column counts as a plain count, in columns of 
       values[0].push_back(std::to_string(next() % 7));
       const std::uint64_t skewed = next() % 1000;
       values[1].push_back("t" + std::to_string(skewed * skewed % 997));
-      values[2].push_back("a long value of more than fifteen bytes #" + std::to_string(next() % 40));
+      values[2].push_back("a long value of more than fifteen bytes #" +
+                          std::to_string(next() % 40));
       values[3].push_back(std::to_string(next() % 50000));
     }
 

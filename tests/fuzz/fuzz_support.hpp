@@ -172,42 +172,25 @@ inline void check_encoded(const EncodedDataset& data, const Vocabulary& vocabula
     }
 }
 
-/// Reads the text file at `path` the ways deepfm does, with `options` for the format:
-///   1. as a training file: vocabulary at min_count 1, then the same file encoded with it.
-///      Every value was seen, so nothing may be out of vocabulary, and both passes must agree
-///      on rows and skipped lines;
-///   2. strictly, hashed into a few buckets, with a short line bound (other error paths);
-///   3. as a prediction file (no label column) of the width pass 1 found.
-/// Everything the two passes over a file give (or the error they end in), as text.
-inline std::string encode_outcome(const std::string& path, const ReaderOptions& options) {
-  std::string outcome;
-  try {
-    EncodeReport counted;
-    const Vocabulary vocabulary =
-        build_vocabulary(path, make_parser_factory(options), options.encode, counted);
-    EncodeReport report;
-    const EncodedDataset data =
-        encode_file(path, vocabulary, make_parser_factory(options, vocabulary.fields()),
-                    options.encode, report);
-    for (std::size_t f = 0; f < vocabulary.fields(); ++f)
-      for (const std::string& value : vocabulary.kept_values(f)) outcome += value + '\x1f';
-    for (const FeatureId id : data.ids) outcome += std::to_string(id) + ',';
-    for (const float label : data.labels) outcome += label != 0 ? '1' : '0';
-    outcome += ';' + std::to_string(report.rows) + ';' + std::to_string(report.skipped_lines) +
-               ';' + std::to_string(report.first_record_line) + ';' +
-               std::to_string(report.oov_cells);
-    for (const std::string& example : report.skipped_examples) outcome += ';' + example;
-  } catch (const InternalError& e) {
-    finding(std::string("internal error: ") + e.what());
-  } catch (const Error& e) {
-    outcome = std::string("error: ") + e.what();
-  }
-  return outcome;
+/// The vocabulary (pass 1) and the ids (pass 2, its parser told the width) of `path`.
+struct TwoPasses {
+  Vocabulary vocabulary;
+  EncodedDataset data;
+  EncodeReport report;  ///< pass 2's
+};
+inline TwoPasses encode_two_passes(const std::string& path, const ReaderOptions& options) {
+  TwoPasses passes;
+  EncodeReport counted;
+  passes.vocabulary = build_vocabulary(path, make_parser_factory(options), options.encode, counted);
+  passes.data =
+      encode_file(path, passes.vocabulary, make_parser_factory(options, passes.vocabulary.fields()),
+                  options.encode, passes.report);
+  return passes;
 }
 
-/// The figures of both passes in the order encode_outcome writes them, without the skipped
-/// lines' messages (a one-read encode words a width error after the first record, pass 2 after
-/// the training vocabulary): the values kept, the ids, the labels and the counts.
+/// The figures of an encode, without the skipped lines' messages (a one-read encode words a width
+/// error after the first record, pass 2 after the training vocabulary): the values kept, the ids,
+/// the labels and the counts.
 inline std::string outcome_figures(const Vocabulary& vocabulary, const std::vector<FeatureId>& ids,
                                    const std::vector<float>& labels, const EncodeReport& report) {
   std::string outcome;
@@ -220,19 +203,36 @@ inline std::string outcome_figures(const Vocabulary& vocabulary, const std::vect
   return outcome;
 }
 
+/// Reads the text file at `path` the ways deepfm does, with `options` for the format:
+///   1. as a training file: vocabulary at min_count 1, then the same file encoded with it.
+///      Every value was seen, so nothing may be out of vocabulary, and both passes must agree
+///      on rows and skipped lines;
+///   2. strictly, hashed into a few buckets, with a short line bound (other error paths);
+///   3. as a prediction file (no label column) of the width pass 1 found.
+/// Everything the two passes over a file give (or the error they end in), as text.
+inline std::string encode_outcome(const std::string& path, const ReaderOptions& options) {
+  std::string outcome;
+  try {
+    const TwoPasses passes = encode_two_passes(path, options);
+    outcome =
+        outcome_figures(passes.vocabulary, passes.data.ids, passes.data.labels, passes.report);
+    for (const std::string& example : passes.report.skipped_examples) outcome += ';' + example;
+  } catch (const InternalError& e) {
+    finding(std::string("internal error: ") + e.what());
+  } catch (const Error& e) {
+    outcome = std::string("error: ") + e.what();
+  }
+  return outcome;
+}
+
 /// The training-file encode of the dataset cache (encode_training_rows: one read, first-seen
 /// indices spilled beside `path`) must give the two passes' figures, or fail where they fail.
 inline void check_one_read_matches(const std::string& path, const ReaderOptions& options) {
   std::string two_passes;
   try {
-    EncodeReport counted;
-    const Vocabulary vocabulary =
-        build_vocabulary(path, make_parser_factory(options), options.encode, counted);
-    EncodeReport report;
-    const EncodedDataset data =
-        encode_file(path, vocabulary, make_parser_factory(options, vocabulary.fields()),
-                    options.encode, report);
-    two_passes = outcome_figures(vocabulary, data.ids, data.labels, report);
+    const TwoPasses passes = encode_two_passes(path, options);
+    two_passes =
+        outcome_figures(passes.vocabulary, passes.data.ids, passes.data.labels, passes.report);
   } catch (const Error&) {
     two_passes = "error";
   }
